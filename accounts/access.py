@@ -1,0 +1,87 @@
+"""Who may see and do what: the one place every view, download and export goes through.
+
+Views never filter by unit or role themselves; they call these helpers, which return
+querysets already restricted to the user, or raise 404 (an object the user may not know
+exists) / 403 (a page of a role the user does not hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import Role, Unit, UnitGroup
+
+
+def require_roles(*roles: Role) -> Callable:
+    """Log-in required, then 403 unless the user holds at least one of `roles`."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not any(request.user.has_role(role) for role in roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def is_home_affairs(user) -> bool:
+    return user.is_authenticated and user.has_role(Role.HOME_AFFAIRS)
+
+
+def groups_for(user) -> QuerySet[UnitGroup]:
+    """Unit groups whose results the user may read."""
+    if not user.is_authenticated:
+        return UnitGroup.objects.none()
+    if user.has_role(Role.HOME_AFFAIRS) or user.has_role(Role.VIEWER) or user.has_role(Role.INSPECTOR):
+        return UnitGroup.objects.all()
+    ids = set()
+    if user.has_role(Role.APPRAISER):
+        ids.update(user.appraised_groups.values_list("pk", flat=True))
+    if user.unit_id and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD)):
+        ids.add(user.unit.group_id)
+    return UnitGroup.objects.filter(pk__in=ids)
+
+
+def units_for(user) -> QuerySet[Unit]:
+    """Units whose records the user may open."""
+    if not user.is_authenticated:
+        return Unit.objects.none()
+    if user.has_role(Role.HOME_AFFAIRS) or user.has_role(Role.VIEWER) or user.has_role(Role.INSPECTOR):
+        return Unit.objects.all()
+    queryset = Unit.objects.none()
+    if user.has_role(Role.APPRAISER):
+        queryset = queryset | Unit.objects.filter(group__in=user.appraised_groups.all())
+    if user.unit_id and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD)):
+        queryset = queryset | Unit.objects.filter(pk=user.unit_id)
+    return queryset.distinct()
+
+
+def criteria_sets_for(user):
+    """Home Affairs sees every set, drafts included; others see the published sets of their groups."""
+    from criteria.models import CriteriaSet
+
+    if not user.is_authenticated:
+        return CriteriaSet.objects.none()
+    if user.has_role(Role.HOME_AFFAIRS):
+        return CriteriaSet.objects.all()
+    return CriteriaSet.objects.published().filter(group__in=groups_for(user))
+
+
+def get_criteria_set(user, pk: int):
+    return get_object_or_404(criteria_sets_for(user).select_related("group"), pk=pk)
+
+
+def get_criteria_set_for_edit(user, pk: int):
+    if not is_home_affairs(user):
+        raise PermissionDenied
+    return get_criteria_set(user, pk)

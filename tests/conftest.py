@@ -1,0 +1,84 @@
+"""The shared cast: Home Affairs, an appraiser of SO, an inspector, a viewer, staff and head of
+unit A, staff of unit B (same group) and staff of a commune in another group, who should have
+no access to anything of unit A's they are not entitled to."""
+
+import os
+
+import pytest
+
+from accounts.models import Unit, UnitGroup, User
+from criteria.services import criteria_set_import
+from tests.xlsx import HANDWRITTEN, VI_HEADERS, xlsx_bytes
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+PASSWORD = "Matkhau@2026"
+
+
+@pytest.fixture
+def groups(db):
+    return {
+        "SO": UnitGroup.objects.create(code="SO", name="Sở, ban, ngành", position=1),
+        "XA": UnitGroup.objects.create(code="XA", name="UBND xã, phường", position=2),
+        "THPT": UnitGroup.objects.create(code="THPT", name="Trường THPT", position=3),
+    }
+
+
+@pytest.fixture
+def units(groups):
+    snv = Unit.objects.create(code="SNV", name="Sở Nội vụ", group=groups["SO"])
+    a = Unit.objects.create(code="SGDDT", name="Sở Giáo dục và Đào tạo", group=groups["SO"])
+    b = Unit.objects.create(code="STP", name="Sở Tư pháp", group=groups["SO"])
+    x = Unit.objects.create(code="P_TANLAP", name="UBND phường Tân Lập", group=groups["XA"])
+    school = Unit.objects.create(code="THPT_CVA", name="Trường THPT Chu Văn An", group=groups["THPT"], parent=a)
+    return {"snv": snv, "a": a, "b": b, "x": x, "school": school}
+
+
+def _user(username, unit=None, **roles):
+    user = User(username=username, full_name=username.replace(".", " ").title(), unit=unit, **roles)
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def cast(units, groups):
+    appraiser = _user("thamdinh", units["snv"], is_appraiser=True)
+    appraiser.appraised_groups.add(groups["SO"])
+    return {
+        "admin": _user("quantri", units["snv"], is_home_affairs=True, is_staff=True, is_superuser=True),
+        "appraiser": appraiser,
+        "inspector": _user("kiemtra", units["snv"], is_inspector=True),
+        "viewer": _user("xem", None, is_viewer=True),
+        "staff_a": _user("canbo.a", units["a"], is_unit_staff=True),
+        "head_a": _user("lanhdao.a", units["a"], is_unit_head=True),
+        "staff_b": _user("canbo.b", units["b"], is_unit_staff=True),
+        "staff_x": _user("canbo.x", units["x"], is_unit_staff=True),
+    }
+
+
+@pytest.fixture
+def so_set(groups):
+    """The hand-written set, published, for group SO."""
+    outcome = criteria_set_import(
+        source=xlsx_bytes(VI_HEADERS, HANDWRITTEN), code="SO-2026", name="Bộ chỉ số sở 2026", year=2026, group=groups["SO"], publish=True
+    )
+    assert outcome.ok, outcome.errors
+    return outcome.criteria_set
+
+
+@pytest.fixture
+def xa_draft(groups):
+    outcome = criteria_set_import(
+        source=xlsx_bytes(VI_HEADERS, HANDWRITTEN[:7]), code="XA-2026", name="Bộ chỉ số xã 2026 (dự thảo)", year=2026, group=groups["XA"]
+    )
+    assert outcome.ok, outcome.errors
+    return outcome.criteria_set
+
+
+@pytest.fixture
+def login(client):
+    def do(user):
+        client.force_login(user)
+        return client
+
+    return do
