@@ -118,9 +118,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="chiso-cchc@localhost
 SITE_NAME = env.str("SITE_NAME", default="Chỉ số CCHC")
 PROVINCE_NAME = env.str("PROVINCE_NAME", default="tỉnh Hòa Bình Xanh")
 
-# Production hardening: on unless DEBUG, each can be turned off from the environment
-# (e.g. behind a proxy that already redirects to HTTPS).
-SECURE = not DEBUG
+# Production hardening: HTTPS=1 in production turns these on; each can still be set alone.
+SECURE = env.bool("HTTPS", default=False)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SECURE)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE)

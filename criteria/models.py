@@ -91,8 +91,21 @@ class CriteriaSet(models.Model):
 
 
 class Criterion(models.Model):
-    Method = models.TextChoices("Method", [(m.value, engine.METHOD_LABELS[m]) for m in engine.Method])
-    Kind = models.TextChoices("Kind", [(k.value, engine.KIND_LABELS[k]) for k in engine.Kind])
+    # Display names; files use the engine's vocabulary (METHOD_LABELS), which stays Vietnamese.
+    METHOD_CHOICES = [
+        (engine.Method.MANUAL.value, _("Tự chấm")),
+        (engine.Method.CHOICE.value, _("Lựa chọn")),
+        (engine.Method.BANDS.value, _("Theo mức tỷ lệ")),
+        (engine.Method.PROPORTIONAL.value, _("Tỷ lệ")),
+        (engine.Method.PER_ITEM.value, _("Mỗi lần")),
+        (engine.Method.DEDUCTION.value, _("Trừ dần")),
+        (engine.Method.SURVEY.value, _("Điều tra xã hội học")),
+    ]
+    KIND_CHOICES = [
+        (engine.Kind.SCORE.value, _("Điểm")),
+        (engine.Kind.BONUS.value, _("Điểm thưởng")),
+        (engine.Kind.PENALTY.value, _("Điểm trừ")),
+    ]
 
     class Prefill(models.TextChoices):
         # Numerator/denominator taken from the unit's own inspection records (inspections issue, §5).
@@ -111,8 +124,8 @@ class Criterion(models.Model):
     max_points = models.DecimalField(
         _("điểm tối đa"), max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
-    kind = models.CharField(_("loại"), max_length=10, choices=Kind.choices, default=engine.Kind.SCORE.value)
-    method = models.CharField(_("cách chấm"), max_length=20, choices=Method.choices, blank=True)
+    kind = models.CharField(_("loại"), max_length=10, choices=KIND_CHOICES, default=engine.Kind.SCORE.value)
+    method = models.CharField(_("cách chấm"), max_length=20, choices=METHOD_CHOICES, blank=True)
     rule = models.TextField(_("quy tắc"), blank=True)
     inputs = models.CharField(_("số liệu"), max_length=300, blank=True)
     allow_na = models.BooleanField(_("được khai báo không áp dụng"), default=False)

@@ -294,6 +294,13 @@ def _rate_sentence(numerator_label: str, denominator_label: str) -> str:
     }
 
 
+def _lower_first(text: str) -> str:
+    # "Số nội quy" inside a sentence becomes "số nội quy"; acronyms such as "TTHC" stay as they are.
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
 def describe_rule(
     node: Node,
     *,
@@ -303,7 +310,7 @@ def describe_rule(
 ) -> str:
     """The rule of a leaf in words, for the scoring page and the printed guide."""
     method, rule, maximum = node.method, node.rule, node.max_points
-    count = count_label or _("lần")
+    count = count_label or _("số lần")
     text = ""
     if method is Method.MANUAL:
         text = _("Đơn vị tự chấm từ 0 đến %(max)s.") % {"max": _pts(maximum)}
@@ -334,15 +341,17 @@ def describe_rule(
         levels = "; ".join(items)
         text = _rate_sentence(numerator_label, denominator_label) + " " + levels[:1].upper() + levels[1:] + "."
     elif method is Method.PER_ITEM:
-        text = _("%(unit)s cho mỗi %(count)s, tối đa %(max)s.") % {
-            "unit": _pts(rule.unit_points or Decimal(0)),
-            "count": count,
+        # "Điểm = 0,5 × số nội quy được ban hành; tối đa 2 điểm." reads right whatever the counted thing is.
+        text = _("Điểm = %(unit)s × %(count)s; tối đa %(max)s.") % {
+            "unit": format_points(rule.unit_points or Decimal(0)),
+            "count": _lower_first(count),
             "max": _pts(maximum),
         }
     elif method is Method.DEDUCTION:
-        text = _("Trừ %(unit)s cho mỗi %(count)s, không thấp hơn 0.") % {
-            "unit": _pts(rule.unit_points or Decimal(0)),
-            "count": count,
+        text = _("Điểm = %(max)s − %(unit)s × %(count)s; không thấp hơn 0.") % {
+            "max": format_points(maximum),
+            "unit": format_points(rule.unit_points or Decimal(0)),
+            "count": _lower_first(count),
         }
     if node.allow_na:
         text += " " + _("Được khai báo không áp dụng.")

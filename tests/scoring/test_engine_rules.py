@@ -276,11 +276,15 @@ def _node(method, max_points, rule_text=None, allow_na=False):
             "Tỷ lệ = số hồ sơ đúng hạn / tổng số hồ sơ × 100. Từ 100% trở lên: 2 điểm; từ 95%: 1,75 điểm; "
             "trên 90%: 1 điểm; còn lại: 0 điểm.",
         ),
-        (_node(Method.PER_ITEM, 2, "0,5"), {"count_label": "nội quy"}, "0,5 điểm cho mỗi nội quy, tối đa 2 điểm."),
+        (
+            _node(Method.PER_ITEM, 2, "0,5"),
+            {"count_label": "Số nội quy được ban hành"},
+            "Điểm = 0,5 × số nội quy được ban hành; tối đa 2 điểm.",
+        ),
         (
             _node(Method.DEDUCTION, 3, "0,5"),
-            {"count_label": "vi phạm"},
-            "Trừ 0,5 điểm cho mỗi vi phạm, không thấp hơn 0.",
+            {"count_label": "Số trường hợp vi phạm"},
+            "Điểm = 3 − 0,5 × số trường hợp vi phạm; không thấp hơn 0.",
         ),
         (_node(Method.MANUAL, 2), {}, "Đơn vị tự chấm từ 0 đến 2 điểm."),
         (_node(Method.PROPORTIONAL, "1.5"), {}, "Điểm = 1,5 × tỷ lệ (%) / 100, làm tròn 2 chữ số thập phân."),
