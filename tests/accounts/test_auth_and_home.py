@@ -66,3 +66,9 @@ def test_vietnamese_is_the_default_with_vietnamese_dates(client, cast):
     import re
 
     assert re.search(r"\d\d/\d\d/\d{4}", html)
+
+
+def test_an_english_browser_still_gets_vietnamese_until_the_user_switches(client, cast):
+    client.force_login(cast["staff_a"])
+    html = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="vi"' in html and "Đổi mật khẩu" in html

@@ -20,6 +20,7 @@ ROLES = [
 @pytest.mark.parametrize("username,role,set_code", ROLES)
 def test_each_role_logs_in_and_browses_a_criteria_set(page, demo, log_in, live_server, shot, username, role, set_code):
     log_in(page, username)
+    shot(page, f"home-{username}")
     assert page.get_by_role("heading", name=role).is_visible()
     page.click("nav >> text=Bộ tiêu chí")
     page.click(f"text={set_code}")
