@@ -8,6 +8,7 @@ and column, and nothing is written until the whole file is valid.
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from core.text import clean_text
 
+HEADER_SEARCH_ROWS = 10
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -95,12 +97,22 @@ def read_table(source, columns: Sequence[Column]) -> Table:
         return table
     try:
         sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        if header is None:
+        stream = sheet.iter_rows(values_only=True)
+        rows = list(itertools.islice(stream, HEADER_SEARCH_ROWS))  # the rest is streamed below
+        if not rows:
             table.errors.append(RowError(1, "", _("Trang tính đầu tiên không có dòng tiêu đề.")))
             return table
         aliases = {_header_key(h): col for col in columns for h in col.headers}
+        required = {col.key for col in columns if col.required}
+        # Hand-made workbooks often carry a title or the decision's name above the table: the
+        # header is the first of the top rows that holds every required column.
+        header_index = 0
+        for index, candidate in enumerate(rows):
+            found = {aliases[_header_key(c)].key for c in candidate if _header_key(c) in aliases}
+            if required <= found:
+                header_index = index
+                break
+        header = rows[header_index]
         positions: dict[str, int] = {}
         for index, cell in enumerate(header):
             col = aliases.get(_header_key(cell))
@@ -112,7 +124,7 @@ def read_table(source, columns: Sequence[Column]) -> Table:
             if col.required and col.key not in positions:
                 table.errors.append(
                     RowError(
-                        1,
+                        header_index + 1,
                         col.label,
                         _("Thiếu cột “%(header)s” (hoặc “%(alias)s”).")
                         % {"header": col.headers[0], "alias": col.headers[-1]},
@@ -121,7 +133,8 @@ def read_table(source, columns: Sequence[Column]) -> Table:
             table.header_labels.setdefault(col.key, col.label)
         if table.errors:
             return table
-        for line, values in enumerate(rows, start=2):
+        body = itertools.chain(rows[header_index + 1 :], stream)
+        for line, values in enumerate(body, start=header_index + 2):
             row = Row(
                 line, {key: (values[i] if i < len(values) else None) for key, i in positions.items()}
             )

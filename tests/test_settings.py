@@ -26,10 +26,10 @@ def test_check_deploy_is_clean_with_production_variables():
 
 def test_defaults_are_vietnamese_and_ho_chi_minh_time(settings):
     assert settings.LANGUAGE_CODE == "vi" and settings.TIME_ZONE == "Asia/Ho_Chi_Minh"
-    from django.utils import formats, translation
-
     import datetime as dt
     from decimal import Decimal
+
+    from django.utils import formats, translation
 
     for lang in ("vi", "en"):
         with translation.override(lang):

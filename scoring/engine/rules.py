@@ -132,6 +132,10 @@ def parse_kind(text: str | None) -> Kind:
     key = normalize_text(text or "")
     if not key:
         return Kind.SCORE
+    # Officials also write the longer forms they see in decisions ("điểm thưởng", "điểm cộng").
+    aliases = {"điểm thưởng": Kind.BONUS, "điểm cộng": Kind.BONUS, "cộng": Kind.BONUS, "điểm trừ": Kind.PENALTY}
+    if key in aliases:
+        return aliases[key]
     for kind, label in KIND_LABELS.items():
         if key in (label, kind.value):
             return kind

@@ -1,10 +1,11 @@
 """Units import/export: codes, aliases, new groups, validation with nothing saved, and access."""
 
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
-import io
 
 from accounts.models import Unit, UnitGroup
 from accounts.services import units_import

@@ -123,7 +123,7 @@ BAD_INPUTS = [
     ("empty title", VI_HEADERS, _with(4, "Nội dung", ""), 6, "Nội dung", "nội dung"),
     ("bad allow_na", VI_HEADERS, _with(4, "Không áp dụng", "có lẽ"), 6, "Không áp dụng", ""),
     ("kind on a child", VI_HEADERS, _with(2, "Loại", "thưởng"), 4, "Loại", "lĩnh vực"),
-    ("unknown kind", VI_HEADERS, _with(0, "Loại", "cộng"), 2, "Loại", "cộng"),
+    ("unknown kind", VI_HEADERS, _with(0, "Loại", "khuyến khích"), 2, "Loại", "khuyến khích"),
 ]
 
 
@@ -214,3 +214,19 @@ def test_the_imported_set_scores_with_the_rules(so_set):
     ranks = engine.rank([("A", result.index), ("B", result_b.index), ("C", result.index)])
     assert ranks == {"A": 1, "C": 1, "B": 3}
     assert engine.classify(result.index, engine.parse_bands(engine.DEFAULT_BANDS)) == "B"
+
+
+def test_a_title_above_the_header_is_skipped_and_lines_stay_true(groups):
+    rows = [["BỘ CHỈ SỐ CCHC CÁC SỞ NĂM 2026"] + [""] * 9, [""] * 10, VI_HEADERS, *_with(3, "Mã", "1.1.1")]
+    outcome = criteria_set_import(source=xlsx_bytes(["(kèm theo Quyết định số 125/QĐ-UBND)"], rows), code="T", name="x", year=2026, group=groups["SO"])
+    assert any(e.line == 8 and e.column == "Mã" for e in outcome.errors), [str(e) for e in outcome.errors]
+    ok = criteria_set_import(source=xlsx_bytes(["Tiêu đề"], [VI_HEADERS, *HANDWRITTEN]), code="T", name="x", year=2026, group=groups["SO"])
+    assert ok.ok and ok.criteria_set.criteria.count() == len(HANDWRITTEN)
+
+
+@pytest.mark.parametrize("text,kind", [("Điểm thưởng", "bonus"), ("ĐIỂM CỘNG", "bonus"), ("điểm trừ", "penalty"), ("Penalty", "penalty")])
+def test_longer_kind_names_from_decisions_are_understood(groups, text, kind):
+    rows = _with(13, "Loại", text)
+    outcome = _import(groups, xlsx_bytes(VI_HEADERS, rows))
+    assert outcome.ok, outcome.errors
+    assert outcome.criteria_set.criteria.get(code="B.1").kind == kind

@@ -1,8 +1,8 @@
 """Criteria pages: who sees which set, what Home Affairs can do, and the queries they cost."""
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from criteria.models import CriteriaSet
