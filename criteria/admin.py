@@ -31,6 +31,11 @@ class CriteriaSetAdmin(admin.ModelAdmin):
     readonly_fields = ("status", "published_at", "published_by", "derived_from", "source_filename", "created_at", "updated_at")
     inlines = [CriterionInline]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Code and version identify a set in files and commands; versions come from the services.
+        extra = ("code", "version") if obj else ()
+        return self.readonly_fields + extra
+
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and (obj is None or not obj.is_published)
 

@@ -44,7 +44,12 @@ class CriteriaSet(models.Model):
     status = models.CharField(_("trạng thái"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(_("thời điểm ban hành"), null=True, blank=True)
     published_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người ban hành"),
     )
     derived_from = models.ForeignKey(
         "self",
