@@ -85,3 +85,79 @@ def get_criteria_set_for_edit(user, pk: int):
     if not is_home_affairs(user):
         raise PermissionDenied
     return get_criteria_set(user, pk)
+
+
+# ---------------------------------------------------------------- assessments (yearly round)
+
+
+def assessments_for(user):
+    """Assessments whose detail the user may read.
+
+    Home Affairs and viewers: all; appraisers: the groups assigned to them; unit staff and heads:
+    their own unit's. Inspectors read the units they inspect (inspections app).
+    """
+    from scoring.models import Assessment
+
+    if not user.is_authenticated:
+        return Assessment.objects.none()
+    if user.has_role(Role.HOME_AFFAIRS) or user.has_role(Role.VIEWER):
+        return Assessment.objects.all()
+    queryset = Assessment.objects.none()
+    if user.has_role(Role.APPRAISER):
+        queryset = queryset | Assessment.objects.filter(round__group__in=user.appraised_groups.all())
+    if user.unit_id and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD)):
+        queryset = queryset | Assessment.objects.filter(unit_id=user.unit_id)
+    return queryset.distinct()
+
+
+def get_assessment(user, pk: int):
+    """404 for an assessment the user may not read, whatever id is typed in the URL."""
+    return get_object_or_404(
+        assessments_for(user).select_related("round__group", "round__criteria_set", "unit"), pk=pk
+    )
+
+
+def is_unit_member(user, assessment) -> bool:
+    return bool(
+        user.unit_id == assessment.unit_id and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD))
+    )
+
+
+def can_edit_self(user, assessment) -> bool:
+    from scoring.services import unit_can_edit
+
+    return is_unit_member(user, assessment) and unit_can_edit(assessment)
+
+
+def can_submit(user, assessment) -> bool:
+    return user.unit_id == assessment.unit_id and user.has_role(Role.UNIT_HEAD)
+
+
+def can_appraise(user, assessment) -> bool:
+    if user.has_role(Role.HOME_AFFAIRS):
+        return True
+    return user.has_role(Role.APPRAISER) and user.appraised_groups.filter(pk=assessment.round.group_id).exists()
+
+
+def can_explain(user, assessment) -> bool:
+    from scoring.models import Assessment
+
+    return (
+        is_unit_member(user, assessment)
+        and assessment.state == Assessment.State.EXPLANATION
+        and not assessment.round.explanation_deadline_passed()
+    )
+
+
+def require_edit(allowed: bool) -> None:
+    """Raise 403 when a user who may read an assessment asks to change it."""
+    if not allowed:
+        raise PermissionDenied
+
+
+def rounds_for(user):
+    from scoring.models import Round
+
+    if not user.is_authenticated:
+        return Round.objects.none()
+    return Round.objects.filter(group__in=groups_for(user))

@@ -1,0 +1,95 @@
+"""From stored leaf values to the engine's inputs and back to cached totals.
+
+Stages: `self` ranks on the unit's own values (bonus and penalty included, survey criteria left
+out of points and maximum); `final` takes, per leaf, the final appraisal, else the preliminary
+appraisal, else the self value, plus the survey points.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from scoring import engine
+
+from .models import Assessment, LeafValue, Stage
+
+FINAL_ORDER = (Stage.FINAL, Stage.APPRAISAL, Stage.SELF)
+APPRAISAL_ORDER = (Stage.APPRAISAL, Stage.SELF)
+
+
+@dataclass
+class LeafValues:
+    """Every stage's value of one leaf (None where nothing was entered)."""
+
+    self: LeafValue | None = None
+    appraisal: LeafValue | None = None
+    final: LeafValue | None = None
+    survey: LeafValue | None = None
+
+    def get(self, stage: str) -> LeafValue | None:
+        return getattr(self, stage)
+
+    def first(self, order: Iterable[str]) -> LeafValue | None:
+        for stage in order:
+            value = self.get(stage)
+            if value is not None and value.has_value():
+                return value
+        return None
+
+
+def group_values(values: Iterable[LeafValue], code_of: dict[int, str]) -> dict[str, LeafValues]:
+    grouped: dict[str, LeafValues] = {}
+    for value in values:
+        code = code_of[value.criterion_id]
+        setattr(grouped.setdefault(code, LeafValues()), value.stage, value)
+    return grouped
+
+
+def stage_inputs(tree: engine.Tree, grouped: dict[str, LeafValues], stage: str) -> dict[str, engine.LeafInput]:
+    """Inputs for the engine at `stage`: "self", "appraisal" (preliminary) or "final"."""
+    order = {"self": (Stage.SELF,), "appraisal": APPRAISAL_ORDER, "final": FINAL_ORDER}[stage]
+    inputs: dict[str, engine.LeafInput] = {}
+    for code, leaf in grouped.items():
+        node = tree.nodes.get(code)
+        if node is not None and node.method is engine.Method.SURVEY:
+            if stage != "self" and leaf.survey is not None and leaf.survey.rate is not None:
+                inputs[code] = engine.LeafInput(rate=leaf.survey.rate)
+            continue
+        value = leaf.first(order)
+        if value is not None:
+            inputs[code] = value.as_input()
+    return inputs
+
+
+def compute(tree: engine.Tree, grouped: dict[str, LeafValues], stage: str) -> engine.TreeResult:
+    return engine.compute_tree(tree, stage_inputs(tree, grouped, stage), include_survey=(stage != "self"))
+
+
+def load(assessment: Assessment) -> tuple[engine.Tree, dict[str, LeafValues]]:
+    criteria_set = assessment.round.criteria_set
+    tree = criteria_set.engine_tree
+    code_of = dict(criteria_set.criteria.values_list("pk", "code"))
+    return tree, group_values(assessment.values.all(), code_of)
+
+
+def refresh_totals(assessment: Assessment, tree: engine.Tree | None = None, grouped=None) -> Assessment:
+    """Recompute the cached totals of one assessment from its raw inputs and save them."""
+    if tree is None or grouped is None:
+        tree, grouped = load(assessment)
+    own = compute(tree, grouped, "self")
+    final = compute(tree, grouped, "final")
+    assessment.self_total, assessment.self_max, assessment.self_index = own.total, own.maximum, own.index
+    assessment.final_total, assessment.final_max, assessment.final_index = final.total, final.maximum, final.index
+    assessment.leaves_done, assessment.leaves_todo = own.entered, own.to_enter
+    Assessment.objects.filter(pk=assessment.pk).update(
+        self_total=own.total,
+        self_max=own.maximum,
+        self_index=own.index,
+        final_total=final.total,
+        final_max=final.maximum,
+        final_index=final.index,
+        leaves_done=own.entered,
+        leaves_todo=own.to_enter,
+    )
+    return assessment

@@ -1,0 +1,346 @@
+"""Operations of the yearly round that touch several rows (HackSoft style: <entity>_<action>)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Unit, UnitGroup
+from criteria.models import CriteriaSet, Criterion
+from scoring import engine
+
+from . import calculation, workflow
+from .models import Assessment, Explanation, LeafEvidence, LeafValue, Round, Stage, ValueChange
+from .models.values import INPUT_FIELDS
+
+
+class ScoringError(Exception):
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = problems or []
+
+
+# ---------------------------------------------------------------- rounds
+
+
+@transaction.atomic
+def round_open(
+    *,
+    year: int,
+    group: UnitGroup,
+    criteria_set: CriteriaSet,
+    user=None,
+    self_deadline: dt.date | None = None,
+    appraisal_deadline: dt.date | None = None,
+    explanation_deadline: dt.date | None = None,
+    final_deadline: dt.date | None = None,
+    bands: str = engine.DEFAULT_BANDS,
+    tie_rule: str = engine.TieRule.COMPETITION.value,
+) -> Round:
+    if not criteria_set.is_published:
+        raise ScoringError(_("Chỉ mở kỳ đánh giá với bộ tiêu chí đã ban hành."))
+    if criteria_set.group_id != group.pk:
+        raise ScoringError(_("Bộ tiêu chí %(set)s không dành cho nhóm %(group)s.") % {"set": criteria_set.code, "group": group.code})
+    if Round.objects.filter(year=year, group=group).exists():
+        raise ScoringError(_("Nhóm %(group)s đã có kỳ đánh giá năm %(year)s.") % {"group": group.code, "year": year})
+    try:
+        bands = engine.format_bands(engine.parse_bands(bands))
+    except engine.RuleError as exc:
+        raise ScoringError(exc.message) from exc
+    round_ = Round.objects.create(
+        year=year,
+        group=group,
+        criteria_set=criteria_set,
+        self_deadline=self_deadline,
+        appraisal_deadline=appraisal_deadline,
+        explanation_deadline=explanation_deadline,
+        final_deadline=final_deadline,
+        bands=bands,
+        tie_rule=tie_rule,
+        opened_by=user,
+    )
+    round_add_units(round_=round_, user=user)
+    return round_
+
+
+@transaction.atomic
+def round_add_units(*, round_: Round, user=None) -> list[Assessment]:
+    """One assessment for every active unit of the group that has none yet (units added later)."""
+    have = set(round_.assessments.values_list("unit_id", flat=True))
+    units = Unit.objects.filter(group=round_.group, is_active=True).exclude(pk__in=have)
+    created = Assessment.objects.bulk_create([Assessment(round=round_, unit=u) for u in units])
+    tree = round_.criteria_set.engine_tree
+    empty = engine.compute_tree(tree, {}, include_survey=False)
+    Assessment.objects.filter(pk__in=[a.pk for a in created]).update(self_max=empty.maximum, leaves_todo=empty.to_enter)
+    return created
+
+
+# ---------------------------------------------------------------- values
+
+
+@dataclass
+class LeafEntry:
+    """What a form or a file gives for one leaf at one stage."""
+
+    criterion: Criterion
+    input: engine.LeafInput
+    note: str = ""
+
+
+@dataclass
+class SaveResult:
+    saved: list[str] = field(default_factory=list)  # codes whose value changed
+    errors: dict[str, engine.InputError] = field(default_factory=dict)  # code -> error
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "x" if value else ""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return str(value)
+
+
+def _stored(value: engine.LeafInput, name: str):
+    attr = getattr(value, name)
+    if name == "option":
+        return attr or ""
+    if isinstance(attr, Decimal):
+        return attr.quantize(Decimal("0.01"))
+    return attr
+
+
+def values_save(
+    *,
+    assessment: Assessment,
+    stage: str,
+    entries: list[LeafEntry],
+    user=None,
+    reason: str = "",
+    require_reason_against: str | None = None,
+) -> SaveResult:
+    """Validate each entry with the engine; save the valid ones with a history row per changed field.
+
+    `require_reason_against`: the stage a new value is compared to ("self" for the appraisal,
+    "appraisal" for the final appraisal); where the points differ, a reason (the entry's note or
+    `reason`) is required.
+    """
+    result = SaveResult()
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock the assessment: two app servers saving the same sheet queue up here.
+        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        tree, grouped = calculation.load(locked)
+        existing = {v.criterion_id: v for v in locked.values.filter(stage=stage)}
+        changes: list[ValueChange] = []
+        for entry in entries:
+            criterion = entry.criterion
+            node = tree.nodes[criterion.code]
+            try:
+                leaf = engine.leaf_points(node, entry.input)
+            except engine.InputError as exc:
+                result.errors[criterion.code] = exc
+                continue
+            note = entry.note.strip()
+            if require_reason_against and not (note or reason):
+                before = calculation.LeafValues() if criterion.code not in grouped else grouped[criterion.code]
+                order = (Stage.SELF,) if require_reason_against == "self" else calculation.APPRAISAL_ORDER
+                reference = before.first(order)
+                ref_points = None
+                if reference is not None:
+                    ref_points = engine.leaf_points(node, reference.as_input()).points
+                if leaf.points is not None and (ref_points != leaf.points or bool(reference and reference.not_applicable) != entry.input.not_applicable):
+                    result.errors[criterion.code] = engine.InputError(
+                        _("Cần ghi lý do vì điểm khác điểm %(ref)s.")
+                        % {"ref": _("tự chấm") if require_reason_against == "self" else _("thẩm định sơ bộ")},
+                        field="note",
+                    )
+                    continue
+            value = existing.get(criterion.pk) or LeafValue(assessment=locked, criterion=criterion, stage=stage)
+            changed = []
+            for name in INPUT_FIELDS:
+                new = _stored(entry.input, name)
+                old = getattr(value, name)
+                if (old or None) != (new or None) and not (old in (None, "") and new in (None, "", False)):
+                    changed.append((name, old, new))
+                    setattr(value, name, new)
+            if (value.note or "") != note:
+                changed.append(("note", value.note, note))
+                value.note = note
+            if not changed:
+                continue
+            value.score = leaf.points
+            value.updated_by = user
+            value.updated_at = now
+            value.save()
+            setattr(grouped.setdefault(criterion.code, calculation.LeafValues()), stage, value)
+            for name, old, new in changed:
+                changes.append(
+                    ValueChange(
+                        assessment=locked,
+                        criterion=criterion,
+                        stage=stage,
+                        field=name,
+                        old_value=_as_text(old),
+                        new_value=_as_text(new),
+                        changed_by=user,
+                        changed_at=now,
+                        reason=reason or note,
+                    )
+                )
+            result.saved.append(criterion.code)
+        ValueChange.objects.bulk_create(changes)
+        if result.saved:
+            calculation.refresh_totals(locked, tree, grouped)
+    return result
+
+
+# ---------------------------------------------------------------- self-assessment and submission
+
+
+def unit_can_edit(assessment: Assessment, today: dt.date | None = None) -> bool:
+    return assessment.state == Assessment.State.DRAFT and not assessment.self_deadline_passed(today)
+
+
+def missing_for_submission(assessment: Assessment) -> list[str]:
+    """What stops the head from submitting: leaves without a value, or without evidence and explanation."""
+    tree, grouped = calculation.load(assessment)
+    with_evidence = set(
+        LeafEvidence.objects.filter(assessment=assessment, purpose=LeafEvidence.Purpose.SELF).values_list("criterion__code", flat=True)
+    )
+    problems = []
+    for criterion in assessment.round.criteria_set.criteria.exclude(method="").order_by("position"):
+        if criterion.method == engine.Method.SURVEY:
+            continue
+        value = grouped.get(criterion.code, calculation.LeafValues()).self
+        label = f"{criterion.code}. {criterion.title}"
+        if value is None or not value.has_value():
+            problems.append(_("%(leaf)s: chưa chấm điểm.") % {"leaf": label})
+        elif not value.not_applicable and criterion.code not in with_evidence and not value.note.strip():
+            problems.append(_("%(leaf)s: chưa có tài liệu kiểm chứng hoặc giải trình.") % {"leaf": label})
+    return problems
+
+
+def assessment_submit(*, assessment: Assessment, user, today: dt.date | None = None) -> Assessment:
+    if assessment.self_deadline_passed(today):
+        raise ScoringError(_("Đã quá hạn tự chấm; liên hệ Sở Nội vụ để được mở lại."))
+    problems = missing_for_submission(assessment)
+    if problems:
+        raise ScoringError(_("Chưa thể nộp: còn %(n)s tiêu chí chưa đủ.") % {"n": len(problems)}, problems)
+    try:
+        return workflow.apply(assessment, "submit", user=user, submitted_at=timezone.now())
+    except workflow.TransitionError as exc:
+        raise ScoringError(exc.message) from exc
+
+
+def assessment_reopen(*, assessment: Assessment, user, reason: str, until: dt.date | None = None) -> Assessment:
+    if not reason.strip():
+        raise ScoringError(_("Cần ghi lý do mở lại."))
+    try:
+        return workflow.apply(assessment, "reopen", user=user, note=reason.strip(), reopened_until=until)
+    except workflow.TransitionError as exc:
+        raise ScoringError(exc.message) from exc
+
+
+# ---------------------------------------------------------------- appraisal, explanation, final
+
+
+def appraisal_accept_self(*, assessment: Assessment, user) -> SaveResult:
+    """Copy the self value into the appraisal for every leaf the appraiser has not touched."""
+    touched = set(assessment.values.filter(stage=Stage.APPRAISAL).values_list("criterion_id", flat=True))
+    entries = [
+        LeafEntry(v.criterion, v.as_input())
+        for v in assessment.values.filter(stage=Stage.SELF).select_related("criterion").exclude(criterion_id__in=touched)
+    ]
+    return values_save(assessment=assessment, stage=Stage.APPRAISAL, entries=entries, user=user, reason=_("Chấp nhận điểm tự chấm"))
+
+
+def missing_appraisal(assessment: Assessment, stage: str = Stage.APPRAISAL) -> list[str]:
+    have = set(assessment.values.filter(stage=stage).values_list("criterion_id", flat=True))
+    if stage == Stage.FINAL:
+        have |= set(assessment.values.filter(stage=Stage.APPRAISAL).values_list("criterion_id", flat=True))
+    return [
+        f"{c.code}. {c.title}"
+        for c in assessment.round.criteria_set.criteria.exclude(method="").exclude(method=engine.Method.SURVEY).order_by("position")
+        if c.pk not in have
+    ]
+
+
+def _transition(assessment: Assessment, action: str, user, note: str = "", **changes) -> Assessment:
+    try:
+        return workflow.apply(assessment, action, user=user, note=note, **changes)
+    except workflow.TransitionError as exc:
+        raise ScoringError(exc.message) from exc
+
+
+def assessment_complete_appraisal(*, assessment: Assessment, user) -> Assessment:
+    missing = missing_appraisal(assessment)
+    if missing:
+        raise ScoringError(_("Còn %(n)s tiêu chí chưa thẩm định.") % {"n": len(missing)}, missing)
+    return _transition(assessment, "complete_appraisal", user)
+
+
+def disputed_codes(assessment: Assessment) -> list[str]:
+    """Leaves whose preliminary appraisal differs from the self value: the unit may explain them."""
+    tree, grouped = calculation.load(assessment)
+    codes = []
+    for code, leaf in grouped.items():
+        if leaf.appraisal is None or leaf.self is None:
+            continue
+        node = tree.nodes[code]
+        if (
+            engine.leaf_points(node, leaf.appraisal.as_input()).points != engine.leaf_points(node, leaf.self.as_input()).points
+            or leaf.appraisal.not_applicable != leaf.self.not_applicable
+        ):
+            codes.append(code)
+    order = {c: i for i, c in enumerate(tree.nodes)}
+    return sorted(codes, key=order.get)
+
+
+def assessment_send_preliminary(*, assessment: Assessment, user) -> Assessment:
+    return _transition(assessment, "send_preliminary", user)
+
+
+def explanation_save(*, assessment: Assessment, criterion: Criterion, text: str, user) -> Explanation:
+    if assessment.state != Assessment.State.EXPLANATION or assessment.round.explanation_deadline_passed():
+        raise ScoringError(_("Đã hết thời gian giải trình."))
+    text = text.strip()
+    if not text:
+        raise ScoringError(_("Nội dung giải trình không được để trống."))
+    with transaction.atomic():
+        explanation, _created = Explanation.objects.select_for_update().get_or_create(
+            assessment=assessment, criterion=criterion, defaults={"text": text, "updated_by": user}
+        )
+        if explanation.text != text:
+            ValueChange.objects.create(
+                assessment=assessment, criterion=criterion, stage=Stage.APPRAISAL, field="explanation",
+                old_value=explanation.text, new_value=text, changed_by=user, reason=_("Giải trình"),
+            )
+            explanation.text, explanation.updated_by, explanation.updated_at = text, user, timezone.now()
+            explanation.save()
+        elif _created:
+            ValueChange.objects.create(
+                assessment=assessment, criterion=criterion, stage=Stage.APPRAISAL, field="explanation",
+                new_value=text, changed_by=user, reason=_("Giải trình"),
+            )
+    return explanation
+
+
+def assessment_submit_explanation(*, assessment: Assessment, user) -> Assessment:
+    if assessment.round.explanation_deadline_passed():
+        raise ScoringError(_("Đã hết thời gian giải trình."))
+    return _transition(assessment, "submit_explanation", user)
+
+
+def assessment_finalize(*, assessment: Assessment, user) -> Assessment:
+    if assessment.state == Assessment.State.EXPLANATION and not assessment.round.explanation_deadline_passed():
+        raise ScoringError(_("Đơn vị chưa gửi giải trình và chưa hết hạn giải trình."))
+    return _transition(assessment, "finalize", user)
