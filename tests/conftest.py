@@ -95,3 +95,21 @@ def login(client):
         return client
 
     return do
+
+
+@pytest.fixture
+def round_so(so_set, units, cast):
+    """The 2026 round of group SO, opened by Home Affairs: one assessment per SO unit."""
+    from scoring.services import round_open
+
+    return round_open(year=2026, group=so_set.group, criteria_set=so_set, user=cast["admin"])
+
+
+@pytest.fixture
+def assessment_a(round_so, units):
+    return round_so.assessments.get(unit=units["a"])
+
+
+@pytest.fixture
+def assessment_b(round_so, units):
+    return round_so.assessments.get(unit=units["b"])

@@ -26,3 +26,12 @@ def fixed2(value) -> str:
     if value is None or value == "":
         return "–"
     return number_format(Decimal(value).quantize(Decimal("0.01")), 2)
+
+
+@register.filter
+def get(mapping, key):
+    """mapping|get:key — dictionary lookup by a variable key."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

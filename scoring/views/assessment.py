@@ -1,1 +1,288 @@
-urlpatterns = []
+"""The assessment pages: self-assessment, appraisal (preliminary and final), explanation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import (
+    can_appraise,
+    can_edit_self,
+    can_explain,
+    can_submit,
+    get_assessment,
+    is_home_affairs,
+    is_unit_member,
+    require_edit,
+)
+from core.text import clean_text
+from scoring import engine
+
+from .. import sheet as sheets
+from ..models import Assessment, Stage
+from ..services import (
+    LeafEntry,
+    ScoringError,
+    appraisal_accept_self,
+    assessment_complete_appraisal,
+    assessment_finalize,
+    assessment_reopen,
+    assessment_send_preliminary,
+    assessment_submit,
+    assessment_submit_explanation,
+    explanation_save,
+    missing_appraisal,
+    values_save,
+)
+
+S = Assessment.State
+
+
+def appraisal_stage(assessment: Assessment) -> str | None:
+    """The stage an appraiser writes now: preliminary after submission, final after the explanation round."""
+    if assessment.state == S.SUBMITTED:
+        return Stage.APPRAISAL
+    if assessment.state in (S.EXPLANATION, S.EXPLAINED):
+        return Stage.FINAL
+    return None
+
+
+def _context(request, assessment, sheet, **extra):
+    user = request.user
+    return {
+        "a": assessment,
+        "sheet": sheet,
+        "can_edit": can_edit_self(user, assessment),
+        "can_submit": can_submit(user, assessment) and assessment.state == S.DRAFT,
+        "can_appraise": can_appraise(user, assessment) and appraisal_stage(assessment) is not None,
+        "can_explain": can_explain(user, assessment),
+        "is_member": is_unit_member(user, assessment),
+        "is_admin": is_home_affairs(user),
+        "events": assessment.events.select_related("actor"),
+        "changes": assessment.changes.select_related("criterion", "changed_by")[:300],
+        "submit_problems": request.session.pop("submit_problems", None),
+        **extra,
+    }
+
+
+@login_required
+def assessment_detail(request, pk: int):
+    assessment = get_assessment(request.user, pk)
+    sheet = sheets.build(assessment, typed_stage=Stage.SELF)
+    return render(request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self"))
+
+
+def _save(request, assessment, stage: str, *, require_reason_against: str | None = None):
+    """Save the posted leaves at `stage`; return the sheet with errors, or None when all saved."""
+    criteria = list(assessment.round.criteria_set.criteria.all())
+    typed = sheets.typed_from_post(criteria, request.POST)
+    by_code = {c.code: c for c in criteria}
+    tree = assessment.round.criteria_set.engine_tree
+    entries, errors = [], {}
+    for code, value in typed.items():
+        try:
+            entries.append(LeafEntry(by_code[code], value.to_input(tree.nodes[code]), note=value.note))
+        except engine.InputError as exc:
+            errors[code] = exc
+    result = values_save(
+        assessment=assessment, stage=stage, entries=entries, user=request.user, require_reason_against=require_reason_against
+    )
+    errors.update(result.errors)
+    if not errors:
+        return None, result
+    sheet = sheets.build(assessment, typed_stage=stage, typed=typed)
+    for row in sheet.leaf_rows():
+        if row.code in errors:
+            row.error = errors[row.code]
+    return sheet, result
+
+
+@require_POST
+@login_required
+def assessment_save(request, pk: int):
+    assessment = get_assessment(request.user, pk)
+    require_edit(can_edit_self(request.user, assessment))
+    sheet, result = _save(request, assessment, Stage.SELF)
+    if sheet is None:
+        messages.success(request, _("Đã lưu %(n)s tiêu chí.") % {"n": len(result.saved)} if result.saved else _("Không có thay đổi."))
+        return redirect("scoring:assessment", pk=pk)
+    assessment.refresh_from_db()
+    messages.error(request, _("Có %(n)s giá trị chưa hợp lệ, xem lý do bên cạnh ô nhập; các giá trị hợp lệ đã được lưu.") % {"n": sum(1 for r in sheet.leaf_rows() if r.error)})
+    return render(request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self"), status=200)
+
+
+@require_POST
+@login_required
+def assessment_preview(request, pk: int):
+    """Points as they are typed, computed by the same engine as everything else; nothing saved."""
+    assessment = get_assessment(request.user, pk)
+    stage = request.POST.get("_stage", Stage.SELF)
+    if stage not in (Stage.SELF, Stage.APPRAISAL, Stage.FINAL):
+        stage = Stage.SELF
+    criteria = list(assessment.round.criteria_set.criteria.all())
+    sheet = sheets.build(assessment, typed_stage=stage, typed=sheets.typed_from_post(criteria, request.POST))
+    shown = sheet.results[str(stage)]
+    fmt = engine.format_points
+
+    def leaf_text(row) -> str:
+        value = row.points.get(str(stage))
+        return fmt(value) if value is not None else ""
+
+    return JsonResponse(
+        {
+            "leaves": {
+                r.code: {
+                    "points": leaf_text(r),
+                    "rate": fmt(r.rate) + "%" if r.rate is not None else "",
+                    "error": r.error.message if r.error else "",
+                }
+                for r in sheet.leaf_rows()
+            },
+            "nodes": {code: fmt(points) for code, points in shown.points.items()},
+            "total": fmt(shown.total),
+            "maximum": fmt(shown.maximum),
+            "index": fmt(shown.index),
+            "done": sheet.results["self"].entered,
+            "todo": sheet.results["self"].to_enter,
+        }
+    )
+
+
+@require_POST
+@login_required
+def assessment_submit_view(request, pk: int):
+    assessment = get_assessment(request.user, pk)
+    require_edit(can_submit(request.user, assessment))
+    try:
+        assessment_submit(assessment=assessment, user=request.user)
+        messages.success(request, _("Đã nộp kết quả tự chấm. Đơn vị không sửa được nữa cho tới khi Sở Nội vụ mở lại."))
+    except ScoringError as exc:
+        messages.error(request, exc.message)
+        request.session["submit_problems"] = exc.problems
+    return redirect("scoring:assessment", pk=pk)
+
+
+@require_POST
+@login_required
+def assessment_reopen_view(request, pk: int):
+    assessment = get_assessment(request.user, pk)
+    require_edit(is_home_affairs(request.user))
+    until = None
+    raw = clean_text(request.POST.get("until"))
+    if raw:
+        try:
+            until = dt.datetime.strptime(raw, "%d/%m/%Y").date()
+        except ValueError:
+            messages.error(request, _("Ngày phải có dạng dd/mm/yyyy."))
+            return redirect("scoring:assessment", pk=pk)
+    try:
+        assessment_reopen(assessment=assessment, user=request.user, reason=request.POST.get("reason", ""), until=until)
+        messages.success(request, _("Đã mở lại phiếu cho đơn vị."))
+    except ScoringError as exc:
+        messages.error(request, exc.message)
+    return redirect("scoring:assessment", pk=pk)
+
+
+# ---------------------------------------------------------------- appraisal
+
+
+@login_required
+def appraisal(request, pk: int):
+    assessment = get_assessment(request.user, pk)
+    require_edit(can_appraise(request.user, assessment))
+    stage = appraisal_stage(assessment)
+    if request.method == "POST":
+        if stage is None:
+            messages.error(request, _("Phiếu đang ở trạng thái “%(s)s”, không thẩm định được.") % {"s": assessment.get_state_display()})
+            return redirect("scoring:appraisal", pk=pk)
+        against = "self" if stage == Stage.APPRAISAL else "appraisal"
+        sheet, result = _save(request, assessment, stage, require_reason_against=against)
+        if sheet is None:
+            messages.success(request, _("Đã lưu %(n)s tiêu chí.") % {"n": len(result.saved)} if result.saved else _("Không có thay đổi."))
+            return redirect("scoring:appraisal", pk=pk)
+        assessment.refresh_from_db()
+        messages.error(request, _("Có giá trị chưa hợp lệ hoặc thiếu lý do, xem bên cạnh ô nhập; các giá trị hợp lệ đã được lưu."))
+        return render(request, "scoring/appraisal.html", _context(request, assessment, sheet, mode="appraisal", stage=stage))
+    sheet = sheets.build(assessment, typed_stage=stage or Stage.APPRAISAL)
+    missing = missing_appraisal(assessment, stage) if stage else []
+    return render(request, "scoring/appraisal.html", _context(request, assessment, sheet, mode="appraisal", stage=stage, missing=missing))
+
+
+@require_POST
+@login_required
+def appraisal_action(request, pk: int, action: str):
+    assessment = get_assessment(request.user, pk)
+    require_edit(can_appraise(request.user, assessment))
+    try:
+        if action == "accept-self":
+            if assessment.state != S.SUBMITTED:
+                raise ScoringError(_("Chỉ chấp nhận điểm tự chấm khi phiếu đang chờ thẩm định."))
+            result = appraisal_accept_self(assessment=assessment, user=request.user)
+            messages.success(request, _("Đã chấp nhận điểm tự chấm cho %(n)s tiêu chí chưa thẩm định.") % {"n": len(result.saved)})
+        elif action == "complete":
+            assessment_complete_appraisal(assessment=assessment, user=request.user)
+            messages.success(request, _("Đã hoàn thành thẩm định sơ bộ."))
+        elif action == "send":
+            require_edit(is_home_affairs(request.user))
+            assessment_send_preliminary(assessment=assessment, user=request.user)
+            messages.success(request, _("Đã gửi kết quả sơ bộ; đơn vị có thể giải trình."))
+        elif action == "finalize":
+            assessment_finalize(assessment=assessment, user=request.user)
+            messages.success(request, _("Đã chốt kết quả thẩm định cuối cùng."))
+    except ScoringError as exc:
+        messages.error(request, exc.message + (" " + "; ".join(exc.problems[:10]) if exc.problems else ""))
+    return redirect("scoring:appraisal", pk=pk)
+
+
+# ---------------------------------------------------------------- explanation round
+
+
+@login_required
+def explanation(request, pk: int):
+    assessment = get_assessment(request.user, pk)
+    if not (is_unit_member(request.user, assessment) or can_appraise(request.user, assessment)):
+        require_edit(False)
+    sheet = sheets.build(assessment)
+    rows = [r for r in sheet.leaf_rows() if r.disputed]
+    if request.method == "POST":
+        require_edit(can_explain(request.user, assessment))
+        saved, errors = 0, []
+        for row in rows:
+            text = request.POST.get(f"{row.prefix}-explanation", "")
+            if text.strip() and (row.explanation is None or row.explanation.text != text.strip()):
+                try:
+                    explanation_save(assessment=assessment, criterion=row.criterion, text=text, user=request.user)
+                    saved += 1
+                except ScoringError as exc:
+                    errors.append(f"{row.code}: {exc.message}")
+        if errors:
+            messages.error(request, "; ".join(errors))
+        else:
+            messages.success(request, _("Đã lưu giải trình cho %(n)s tiêu chí.") % {"n": saved})
+        if request.POST.get("send") and not errors:
+            try:
+                assessment_submit_explanation(assessment=assessment, user=request.user)
+                messages.success(request, _("Đã gửi giải trình tới Sở Nội vụ."))
+            except ScoringError as exc:
+                messages.error(request, exc.message)
+        return redirect("scoring:explanation", pk=pk)
+    return render(request, "scoring/explanation.html", _context(request, assessment, sheet, mode="explanation", rows=rows))
+
+
+urlpatterns = [
+    path("phieu/<int:pk>/", assessment_detail, name="assessment"),
+    path("phieu/<int:pk>/luu/", assessment_save, name="assessment_save"),
+    path("phieu/<int:pk>/tinh-thu/", assessment_preview, name="assessment_preview"),
+    path("phieu/<int:pk>/nop/", assessment_submit_view, name="assessment_submit"),
+    path("phieu/<int:pk>/mo-lai/", assessment_reopen_view, name="assessment_reopen"),
+    path("phieu/<int:pk>/tham-dinh/", appraisal, name="appraisal"),
+    path("phieu/<int:pk>/tham-dinh/<slug:action>/", appraisal_action, name="appraisal_action"),
+    path("phieu/<int:pk>/giai-trinh/", explanation, name="explanation"),
+]

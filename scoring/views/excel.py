@@ -1,1 +1,176 @@
-urlpatterns = []
+"""Excel round trips of the yearly round: the unit's own sheet and Home Affairs' survey import.
+
+Both follow the import pattern of the units and criteria: upload, preview every change and every
+error with nothing saved, then confirm the staged file, which is validated again and written in one
+transaction through `values_save`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import can_edit_self, get_assessment, require_edit, require_roles
+from accounts.forms import XlsxUploadForm
+from accounts.models import Role
+from core import staging
+from core.responses import xlsx_response
+
+from ..excel import scores_import, unit_sheet_workbook
+from ..models import Round, Stage
+
+SHEET_PURPOSE = "sheet"
+SURVEY_PURPOSE = "survey"
+
+
+def _sheet_reason(filename: str) -> str:
+    return _("Tệp Excel %(name)s") % {"name": filename}
+
+
+# ---------------------------------------------------------------- the unit's own sheet
+
+
+@login_required
+def sheet_download(request, pk: int):
+    """Anyone who may read the assessment may download it as the sheet the unit fills in."""
+    assessment = get_assessment(request.user, pk)
+    filename = f"tu-cham-{assessment.round.year}-{assessment.unit.code}.xlsx"
+    return xlsx_response(unit_sheet_workbook(assessment), filename)
+
+
+def _editable(request, pk: int):
+    assessment = get_assessment(request.user, pk)  # another unit's sheet: 404
+    require_edit(can_edit_self(request.user, assessment))  # submitted, past the deadline, not a member: 403
+    return assessment
+
+
+def _sheet_import(assessment, source, *, user, filename: str, dry_run: bool):
+    return scores_import(
+        source=source,
+        year=assessment.round.year,
+        stage=Stage.SELF.value,
+        user=user,
+        filename=filename,
+        dry_run=dry_run,
+        reason=_sheet_reason(filename),
+        assessment=assessment,
+    )
+
+
+@login_required
+def sheet_upload(request, pk: int):
+    assessment = _editable(request, pk)
+    form = XlsxUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        outcome = _sheet_import(assessment, upload, user=request.user, filename=upload.name, dry_run=True)
+        upload.seek(0)
+        token = ""
+        if outcome.ok and outcome.changes:
+            token = staging.stage(request, upload, purpose=SHEET_PURPOSE, meta={"assessment": assessment.pk})
+        return render(
+            request,
+            "scoring/sheet_preview.html",
+            {"a": assessment, "outcome": outcome, "token": token, "filename": upload.name},
+        )
+    return render(request, "scoring/sheet_upload.html", {"a": assessment, "form": form})
+
+
+@require_POST
+@login_required
+def sheet_confirm(request, pk: int):
+    assessment = _editable(request, pk)
+    token = request.POST.get("token", "")
+    entry = staging.fetch(request, token, purpose=SHEET_PURPOSE)
+    if entry is None or entry["meta"].get("assessment") != assessment.pk:
+        messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
+        return redirect("scoring:sheet_upload", pk=pk)
+    with staging.open_staged(entry) as handle:
+        outcome = _sheet_import(assessment, handle.read(), user=request.user, filename=entry["name"], dry_run=False)
+    staging.discard(request, token)
+    if not outcome.ok:  # the sheet or the criteria changed since the preview
+        return render(
+            request,
+            "scoring/sheet_preview.html",
+            {"a": assessment, "outcome": outcome, "token": "", "filename": entry["name"]},
+        )
+    messages.success(
+        request,
+        _("Đã lưu từ tệp %(name)s: %(n)s tiêu chí thay đổi, %(u)s tiêu chí giữ nguyên.")
+        % {"name": entry["name"], "n": outcome.changed_total, "u": outcome.unchanged},
+    )
+    return redirect("scoring:assessment", pk=pk)
+
+
+# ---------------------------------------------------------------- survey results (Home Affairs)
+
+
+def _survey_import(round_, source, *, user, filename: str, dry_run: bool):
+    return scores_import(
+        source=source,
+        year=round_.year,
+        stage=Stage.SURVEY.value,
+        user=user,
+        filename=filename,
+        dry_run=dry_run,
+        round_=round_,
+    )
+
+
+@require_roles(Role.HOME_AFFAIRS)
+def survey_import(request, round_pk: int):
+    round_ = get_object_or_404(Round.objects.select_related("group", "criteria_set"), pk=round_pk)
+    form = XlsxUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        outcome = _survey_import(round_, upload, user=request.user, filename=upload.name, dry_run=True)
+        upload.seek(0)
+        token = ""
+        if outcome.ok and outcome.changes:
+            token = staging.stage(request, upload, purpose=SURVEY_PURPOSE, meta={"round": round_.pk})
+        return render(
+            request,
+            "scoring/survey_preview.html",
+            {"round": round_, "outcome": outcome, "token": token, "filename": upload.name},
+        )
+    survey_leaves = round_.criteria_set.criteria.filter(method="survey").order_by("position")
+    return render(request, "scoring/survey_import.html", {"round": round_, "form": form, "survey_leaves": survey_leaves})
+
+
+@require_POST
+@require_roles(Role.HOME_AFFAIRS)
+def survey_confirm(request, round_pk: int):
+    round_ = get_object_or_404(Round.objects.select_related("group", "criteria_set"), pk=round_pk)
+    token = request.POST.get("token", "")
+    entry = staging.fetch(request, token, purpose=SURVEY_PURPOSE)
+    if entry is None or entry["meta"].get("round") != round_.pk:
+        messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
+        return redirect("scoring:survey_import", round_pk=round_pk)
+    with staging.open_staged(entry) as handle:
+        outcome = _survey_import(round_, handle.read(), user=request.user, filename=entry["name"], dry_run=False)
+    staging.discard(request, token)
+    if not outcome.ok:
+        return render(
+            request,
+            "scoring/survey_preview.html",
+            {"round": round_, "outcome": outcome, "token": "", "filename": entry["name"]},
+        )
+    messages.success(
+        request,
+        _("Đã nhập kết quả điều tra từ tệp %(name)s: %(n)s giá trị thay đổi, %(u)s dòng giữ nguyên.")
+        % {"name": entry["name"], "n": outcome.changed_total, "u": outcome.unchanged},
+    )
+    return redirect("scoring:survey_import", round_pk=round_pk)
+
+
+urlpatterns = [
+    path("phieu/<int:pk>/excel/", sheet_download, name="sheet_download"),
+    path("phieu/<int:pk>/excel/tai-len/", sheet_upload, name="sheet_upload"),
+    path("phieu/<int:pk>/excel/xac-nhan/", sheet_confirm, name="sheet_confirm"),
+    path("ky/<int:round_pk>/dieu-tra/", survey_import, name="survey_import"),
+    path("ky/<int:round_pk>/dieu-tra/xac-nhan/", survey_confirm, name="survey_confirm"),
+]

@@ -1,0 +1,532 @@
+"""Leaf values in Excel: the layout `import_scores`, the unit's own sheet and the survey import share.
+
+One table layout for every stage: a row is one leaf of one unit. `parse_scores` validates the whole
+file (units, criteria, stage against method, and every input through the engine) and
+`scores_import` writes it in one transaction through `services.values_save`, the one write path, so
+history rows and cached totals are kept exactly as when values are typed on the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font, PatternFill
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from accounts.models import Unit
+from core.excel import Column, RowError, read_table, write_sheet
+from core.text import clean_text
+from criteria.models import Criterion
+from scoring import engine
+from scoring.engine.rules import normalize_text
+
+from .models import Assessment, LeafValue, Round, Stage, ValueChange
+
+UNIT = Column("unit_code", ("Mã đơn vị", "unit_code"), required=True)
+CRITERION = Column("criterion_code", ("Mã tiêu chí", "criterion_code"), required=True)
+INPUTS = (
+    Column("points", ("Điểm", "points")),
+    Column("option", ("Lựa chọn", "option")),
+    Column("numerator", ("Tử số", "numerator")),
+    Column("denominator", ("Mẫu số", "denominator")),
+    Column("count", ("Số lượng", "count")),
+    Column("not_applicable", ("Không áp dụng", "not_applicable")),
+    Column("note", ("Ghi chú", "note")),
+)
+# The layout of `import_scores` (and of the unit's sheet, which adds helper columns after it).
+SCORE_COLUMNS = (UNIT, CRITERION, *INPUTS)
+# The survey file: the rate may be headed "Tỷ lệ" or, in an import_scores file, "Điểm".
+RATE = Column("rate", ("Tỷ lệ", "Điểm", "rate", "points"), required=True)
+SURVEY_COLUMNS = (
+    Column("unit_code", ("Mã đơn vị", "unit_code"), required=True),
+    Column("criterion_code", ("Mã tiêu chí", "criterion_code"), required=True),
+    RATE,
+    *(c for c in INPUTS if c.key != "points"),
+)
+HELPER_HEADERS = ("Nội dung", "Điểm tối đa", "Cách chấm", "Quy tắc", "Tài liệu kiểm chứng")
+SHEET_WIDTHS = (12, 11, 9, 28, 10, 10, 9, 10, 40, 60, 10, 24, 45, 40)
+
+STAGES = ("self", "appraisal", "survey")
+YES = {"x", "có", "co", "yes", "y", "1", "true", "đúng"}
+NO = {"", "không", "khong", "no", "n", "0", "false"}
+
+# The input field each method reads; any other input column of the row must be empty.
+METHOD_FIELDS: dict[engine.Method, tuple[str, ...]] = {
+    engine.Method.MANUAL: ("points",),
+    engine.Method.CHOICE: ("option",),
+    engine.Method.BANDS: ("numerator", "denominator"),
+    engine.Method.PROPORTIONAL: ("numerator", "denominator"),
+    engine.Method.PER_ITEM: ("count",),
+    engine.Method.DEDUCTION: ("count",),
+    engine.Method.SURVEY: ("rate",),
+}
+VALUE_FIELDS = ("points", "option", "numerator", "denominator", "count", "rate")
+# Where an engine error is reported: its field, else the criterion's code.
+ERROR_COLUMNS = {f: f for f in (*VALUE_FIELDS, "not_applicable", "note")}
+
+
+def round_is_published(round_) -> bool:
+    """Whether the round's results are published (then no file may change them).
+
+    Publication belongs to the ranking: a round counts as published once it has a `published_at`
+    set or any stored `snapshots`; until those exist, nothing is published.
+    """
+    if getattr(round_, "published_at", None):
+        return True
+    snapshots = getattr(round_, "snapshots", None)
+    if snapshots is not None and hasattr(snapshots, "exists"):
+        return snapshots.exists()
+    return False
+
+
+def target_stage(assessment: Assessment, stage: str) -> str:
+    """The stored stage a file's `stage` writes: "appraisal" means the one the appraiser is in."""
+    if stage == "appraisal":
+        late = {Assessment.State.EXPLANATION, Assessment.State.EXPLAINED, Assessment.State.FINALIZED}
+        return Stage.FINAL if assessment.state in late else Stage.APPRAISAL
+    return Stage(stage)
+
+
+@dataclass
+class ScoreRow:
+    """One valid row: the leaf, the assessment and stage it goes to, and the engine's input."""
+
+    line: int
+    assessment: Assessment
+    criterion: Criterion
+    stage: str
+    input: engine.LeafInput
+    note: str | None  # None: the file has no note column, keep the stored note
+    points: Decimal | None = None  # what the engine gives for the input
+
+    @property
+    def unit_code(self) -> str:
+        return self.assessment.unit.code
+
+
+@dataclass
+class FieldChange:
+    """One field of one leaf value the import changes (or would change)."""
+
+    unit_code: str
+    criterion_code: str
+    criterion_title: str
+    stage: str
+    field: str
+    old: str
+    new: str
+
+    @property
+    def stage_label(self) -> str:
+        return Stage(self.stage).label
+
+    @property
+    def field_label(self) -> str:
+        return field_label(self.field)
+
+
+@dataclass
+class ScoresImportOutcome:
+    rows: list[ScoreRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    changes: list[FieldChange] = field(default_factory=list)
+    changed: dict[str, int] = field(default_factory=dict)  # stage -> leaf values changed
+    unchanged: int = 0  # rows that change nothing
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def changed_total(self) -> int:
+        return sum(self.changed.values())
+
+    def changed_by_stage(self) -> list[tuple[str, int]]:
+        return [(Stage(s).label, n) for s, n in self.changed.items()]
+
+
+def field_label(name: str) -> str:
+    try:
+        return str(LeafValue._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
+def _text(value: object) -> str:
+    """A code as typed: Excel turns "2" into 2 and, in an English locale, "2.1" into 2.1."""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return clean_text(value)
+
+
+def _is_blank(value: object) -> bool:
+    return clean_text(value) == ""
+
+
+def _number(value: object, name: str) -> Decimal:
+    if name == "rate" and isinstance(value, str) and value.strip().endswith("%"):
+        value = value.strip()[:-1]
+    # Negative numbers pass here so that the engine gives its own reason ("Điểm không được âm").
+    return engine.parse_decimal(value, field=name, allow_negative=True)
+
+
+class _Context:
+    """Units, rounds, assessments and criteria of a year, each loaded once."""
+
+    def __init__(self, year: int, assessment: Assessment | None, round_: Round | None):
+        self.year = year
+        self.only_assessment = assessment
+        rounds = Round.objects.filter(year=year).select_related("group", "criteria_set")
+        if round_ is not None:
+            rounds = rounds.filter(pk=round_.pk)
+        if assessment is not None:
+            rounds = rounds.filter(pk=assessment.round_id)
+        self.round_of_group = {r.group_id: r for r in rounds}
+        assessments = Assessment.objects.filter(round__in=list(self.round_of_group.values())).select_related("unit")
+        self.assessment_of = {(a.round_id, a.unit_id): a for a in assessments}
+        by_pk = {r.pk: r for r in self.round_of_group.values()}
+        for a in self.assessment_of.values():
+            a.round = by_pk[a.round_id]
+        self.units = {u.code.upper(): u for u in Unit.objects.all()}
+        sets = {r.criteria_set_id: r.criteria_set for r in self.round_of_group.values()}
+        self.criteria: dict[tuple[int, str], Criterion] = {}
+        for c in Criterion.objects.filter(criteria_set_id__in=list(sets)).select_related("criteria_set"):
+            self.criteria[(c.criteria_set_id, c.code.casefold())] = c
+        self.trees = {pk: s.engine_tree for pk, s in sets.items()}
+        self._published: dict[int, bool] = {}
+
+    def published(self, round_: Round) -> bool:
+        if round_.pk not in self._published:
+            self._published[round_.pk] = round_is_published(round_)
+        return self._published[round_.pk]
+
+
+def parse_scores(
+    source,
+    *,
+    year: int,
+    stage: str,
+    assessment: Assessment | None = None,
+    round_: Round | None = None,
+) -> tuple[list[ScoreRow], list[RowError]]:
+    """Validate a whole file of leaf values; rows come back only when there is no error.
+
+    `stage` is "self", "appraisal" or "survey". `assessment` limits the file to one unit's sheet
+    (its unit column may then be left empty); `round_` limits it to the units of one round.
+    """
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}, not {stage!r}")
+    columns = SURVEY_COLUMNS if stage == "survey" else SCORE_COLUMNS
+    if assessment is not None:
+        columns = tuple(Column(c.key, c.headers) if c.key == "unit_code" else c for c in columns)
+    table = read_table(source, columns)
+    errors = list(table.errors)
+    if errors:
+        return [], errors
+    if not table.rows:
+        return [], [RowError(2, "", _("Tệp không có dòng dữ liệu nào."))]
+    ctx = _Context(year, assessment, round_)
+    rows: list[ScoreRow] = []
+    seen: dict[tuple[int, int], int] = {}
+
+    for row in table.rows:
+        problems: list[tuple[str, str]] = []
+
+        def problem(key: str, message: str, problems=problems) -> None:
+            problems.append((key, message))
+
+        # ---- unit and its assessment
+        unit_code = _text(row.raw("unit_code"))
+        target: Assessment | None = None
+        if assessment is not None:
+            if unit_code and unit_code.upper() != assessment.unit.code.upper():
+                problem("unit_code", _("Tệp này là của đơn vị khác (mã “%(code)s”), không phải của %(unit)s.") % {"code": unit_code, "unit": assessment.unit.code})
+            else:
+                target = assessment
+        elif not unit_code:
+            problem("unit_code", _("Thiếu mã đơn vị."))
+        elif unit_code.upper() not in ctx.units:
+            problem("unit_code", _("Không có đơn vị mã “%(code)s”.") % {"code": unit_code})
+        else:
+            unit = ctx.units[unit_code.upper()]
+            round_found = ctx.round_of_group.get(unit.group_id)
+            target = ctx.assessment_of.get((round_found.pk, unit.pk)) if round_found else None
+            if target is None:
+                if round_ is not None:
+                    problem("unit_code", _("Đơn vị “%(code)s” không có phiếu trong kỳ đánh giá này.") % {"code": unit_code})
+                else:
+                    problem("unit_code", _("Đơn vị “%(code)s” không có phiếu đánh giá năm %(year)s.") % {"code": unit_code, "year": year})
+        if target is not None and ctx.published(target.round):
+            problem("unit_code", _("Kết quả kỳ đánh giá %(round)s đã công bố; không được sửa.") % {"round": target.round})
+            target = None
+
+        # ---- criterion
+        code = _text(row.raw("criterion_code"))
+        criterion: Criterion | None = None
+        if not code:
+            problem("criterion_code", _("Thiếu mã tiêu chí."))
+        elif target is not None:
+            criterion = ctx.criteria.get((target.round.criteria_set_id, code.casefold()))
+            if criterion is None:
+                problem("criterion_code", _("Không có tiêu chí mã “%(code)s” trong bộ tiêu chí %(set)s.") % {"code": code, "set": target.round.criteria_set.code})
+            elif not criterion.is_leaf:
+                problem("criterion_code", _("Tiêu chí “%(code)s” có tiêu chí con, không chấm điểm trực tiếp.") % {"code": criterion.code})
+                criterion = None
+            elif stage == "survey" and criterion.method != engine.Method.SURVEY:
+                problem("criterion_code", _("Tiêu chí “%(code)s” không chấm bằng điều tra xã hội học: tệp điều tra chỉ nhận tiêu chí điều tra.") % {"code": criterion.code})
+                criterion = None
+            elif stage != "survey" and criterion.method == engine.Method.SURVEY:
+                problem("criterion_code", _("Tiêu chí “%(code)s” chấm bằng điều tra xã hội học: chỉ nhập tỷ lệ điều tra, không nhập điểm tự chấm hay thẩm định.") % {"code": criterion.code})
+                criterion = None
+
+        # ---- inputs (read even when the leaf is unknown, so every mistake of the row is reported)
+        values: dict[str, object] = {}
+        for name in ("points", "numerator", "denominator", "count", "rate"):
+            raw = row.raw(name)
+            if _is_blank(raw):
+                continue
+            try:
+                values[name] = _number(raw, name)
+            except engine.RuleError as exc:
+                problem(name, exc.message)
+        if row.text("option"):
+            values["option"] = row.text("option")
+        na_text = row.text("not_applicable").casefold()
+        if na_text not in YES | NO:
+            problem("not_applicable", _("Cột này chỉ nhận “x”, “có” hoặc “yes” (hoặc để trống)."))
+        not_applicable = na_text in YES
+        note = row.text("note") if "note" in row.values else None
+
+        leaf_input = None
+        leaf_points = None
+        if criterion is not None and not problems:
+            method = engine.Method(criterion.method)
+            for name in values:
+                if name not in METHOD_FIELDS[method]:
+                    problem(name, _("Tiêu chí “%(code)s” chấm theo cách “%(method)s”: để trống cột này.") % {"code": criterion.code, "method": engine.METHOD_LABELS[method]})
+            if not_applicable and values:
+                problem("not_applicable", _("Đã khai báo không áp dụng thì để trống các cột số liệu."))
+            if not problems:
+                leaf_input = engine.LeafInput(not_applicable=not_applicable, **values)
+                node = ctx.trees[criterion.criteria_set_id].nodes[criterion.code]
+                try:
+                    result = engine.leaf_points(node, leaf_input)
+                except engine.InputError as exc:
+                    problem(ERROR_COLUMNS.get(exc.field or "", "criterion_code"), exc.message)
+                else:
+                    leaf_points = result.points
+                    if leaf_input.count is not None:
+                        leaf_input.count = int(leaf_input.count)
+                    if leaf_input.option:  # stored as the rule writes it, whatever the case typed
+                        key = normalize_text(leaf_input.option)
+                        leaf_input.option = next(o.label for o in node.rule.options if normalize_text(o.label) == key)
+
+        # ---- duplicates
+        if target is not None and criterion is not None:
+            key = (target.pk, criterion.pk)
+            if key in seen:
+                problem("criterion_code", _("Trùng với dòng %(line)s (cùng đơn vị và tiêu chí).") % {"line": seen[key]})
+            else:
+                seen[key] = row.line
+
+        for key, message in problems:
+            errors.append(RowError(row.line, table.label(key), message))
+        if not problems and target is not None and criterion is not None and leaf_input is not None:
+            rows.append(
+                ScoreRow(
+                    line=row.line,
+                    assessment=target,
+                    criterion=criterion,
+                    stage=target_stage(target, stage),
+                    input=leaf_input,
+                    note=note,
+                    points=leaf_points,
+                )
+            )
+    errors.sort(key=lambda e: e.line)
+    return (rows if not errors else []), errors
+
+
+class _Rollback(Exception):
+    def __init__(self, errors: list[RowError]):
+        super().__init__("rollback")
+        self.errors = errors
+
+
+def scores_import(
+    *,
+    source,
+    year: int,
+    stage: str,
+    user=None,
+    filename: str = "",
+    dry_run: bool = False,
+    reason: str | None = None,
+    assessment: Assessment | None = None,
+    round_: Round | None = None,
+) -> ScoresImportOutcome:
+    """Validate the whole file, then write every row in one transaction (or nothing).
+
+    Each value goes through `values_save` with the file's name as the reason of its history rows
+    (`reason` overrides it). With `dry_run` the same writes run and are rolled back, so the
+    outcome lists exactly what would change.
+    """
+    from .services import LeafEntry, values_save
+
+    rows, errors = parse_scores(source, year=year, stage=stage, assessment=assessment, round_=round_)
+    outcome = ScoresImportOutcome(rows=rows, errors=errors, dry_run=dry_run)
+    if errors:
+        return outcome
+    reason = reason or filename
+    groups: dict[tuple[int, str], list[ScoreRow]] = {}
+    for row in rows:
+        groups.setdefault((row.assessment.pk, row.stage), []).append(row)
+    try:
+        with transaction.atomic():
+            before = ValueChange.objects.aggregate(m=Max("pk"))["m"] or 0
+            saved_total = 0
+            for (_pk, target), group in groups.items():
+                target_assessment = group[0].assessment
+                stored = {v.criterion_id: v for v in LeafValue.objects.filter(assessment=target_assessment, stage=target)}
+                entries = []
+                for row in group:
+                    note = row.note
+                    if note is None:  # no note column: keep the note on record
+                        note = stored[row.criterion.pk].note if row.criterion.pk in stored else ""
+                    entries.append(LeafEntry(row.criterion, row.input, note))
+                result = values_save(assessment=target_assessment, stage=target, entries=entries, user=user, reason=reason)
+                if result.errors:
+                    line_of = {r.criterion.code: r for r in group}
+                    raise _Rollback(
+                        [
+                            RowError(line_of[code].line, _column_label(exc.field), exc.message)
+                            for code, exc in result.errors.items()
+                        ]
+                    )
+                if result.saved:
+                    outcome.changed[target] = outcome.changed.get(target, 0) + len(result.saved)
+                    saved_total += len(result.saved)
+            outcome.unchanged = len(rows) - saved_total
+            order = {(r.assessment.pk, r.criterion.pk, r.stage): i for i, r in enumerate(rows)}
+            changes = (
+                ValueChange.objects.filter(pk__gt=before, assessment__in={r.assessment.pk for r in rows})
+                .select_related("assessment__unit", "criterion")
+                .order_by("pk")
+            )
+            outcome.changes = [
+                FieldChange(c.assessment.unit.code, c.criterion.code, c.criterion.title, c.stage, c.field, c.old_value, c.new_value)
+                for c in sorted(changes, key=lambda c: (order.get((c.assessment_id, c.criterion_id, c.stage), 0), c.pk))
+            ]
+            if dry_run:
+                transaction.set_rollback(True)
+    except _Rollback as exc:
+        outcome.errors = sorted(exc.errors, key=lambda e: e.line)
+        outcome.changed, outcome.changes, outcome.unchanged = {}, [], 0
+    return outcome
+
+
+def _column_label(name: str | None) -> str:
+    for column in SCORE_COLUMNS:
+        if column.key == name:
+            return column.label
+    return RATE.label if name == "rate" else ""
+
+
+# ---------------------------------------------------------------- the unit's own sheet
+
+GREY = PatternFill("solid", fgColor="EEEEEE")
+HELPER_FILL = PatternFill("solid", fgColor="F5F5F0")
+
+
+def _method_hint(method: engine.Method) -> str:
+    columns = {
+        "points": "Điểm",
+        "option": "Lựa chọn",
+        "numerator": "Tử số",
+        "denominator": "Mẫu số",
+        "count": "Số lượng",
+    }
+    names = " + ".join(f"“{columns[f]}”" for f in METHOD_FIELDS[method] if f in columns)
+    return _("%(method)s – nhập cột %(columns)s") % {"method": engine.METHOD_LABELS[method], "columns": names}
+
+
+def unit_sheet_workbook(assessment: Assessment) -> Workbook:
+    """The unit's self-assessment as a workbook `parse_scores(stage="self")` reads back.
+
+    One row per leaf scored by the unit (survey leaves are left out), in tree order, with the
+    current self values; read-only helper columns come after the import columns.
+    """
+    criteria_set = assessment.round.criteria_set
+    leaves = [
+        c for c in criteria_set.criteria.exclude(method="").order_by("position") if c.method != engine.Method.SURVEY
+    ]
+    stored = {v.criterion_id: v for v in assessment.values.filter(stage=Stage.SELF)}
+    workbook = Workbook()
+    sheet = workbook.active
+    rows = []
+    for c in leaves:
+        v = stored.get(c.pk)
+        method = engine.Method(c.method)
+        rows.append(
+            [
+                assessment.unit.code,
+                c.code,
+                v.points if v else None,
+                (v.option or None) if v else None,
+                v.numerator if v else None,
+                v.denominator if v else None,
+                v.count if v else None,
+                "x" if v and v.not_applicable else None,
+                (v.note or None) if v else None,
+                c.title,
+                c.max_points,
+                _method_hint(method),
+                c.describe_rule(),
+                c.evidence,
+            ]
+        )
+    headers = [col.label for col in SCORE_COLUMNS] + list(HELPER_HEADERS)
+    write_sheet(sheet, headers, rows, widths=SHEET_WIDTHS, number_formats={10: "0.00"}, title=assessment.unit.code)
+    helper_start = len(SCORE_COLUMNS)
+    field_index = {c.key: i for i, c in enumerate(SCORE_COLUMNS)}
+    for line, c in enumerate(leaves, start=2):
+        method = engine.Method(c.method)
+        cells = sheet[line]
+        for key in ("points", "option", "numerator", "denominator", "count"):
+            if key not in METHOD_FIELDS[method]:
+                cells[field_index[key]].fill = GREY
+        if not c.allow_na:
+            cells[field_index["not_applicable"]].fill = GREY
+        for cell in cells[helper_start:]:
+            cell.fill = HELPER_FILL
+            cell.font = Font(color="555555")
+        if method is engine.Method.CHOICE:
+            labels = [o.label for o in c.parsed_rule.options]
+            formula = '"' + ",".join(labels) + '"'
+            if all("," not in label and '"' not in label for label in labels) and len(formula) <= 255:
+                validation = DataValidation(type="list", formula1=formula, allow_blank=True)
+                sheet.add_data_validation(validation)
+                validation.add(cells[field_index["option"]])
+    info = workbook.create_sheet(_("Hướng dẫn"))
+    write_sheet(
+        info,
+        [_("Thông tin"), _("Giá trị")],
+        [
+            [_("Đơn vị"), f"{assessment.unit.code} – {assessment.unit.name}"],
+            [_("Năm đánh giá"), assessment.round.year],
+            [_("Bộ tiêu chí"), str(criteria_set)],
+            [_("Cách nhập"), _("Mỗi dòng là một tiêu chí. Chỉ điền các cột không tô xám: Điểm, Lựa chọn, Tử số, Mẫu số, Số lượng, Không áp dụng (ghi “x”), Ghi chú (giải trình). Số thập phân viết 0,5 hoặc 0.5.")],
+            [_("Cột tham khảo"), _("Các cột từ “Nội dung” trở đi chỉ để tham khảo; sửa các cột này không có tác dụng.")],
+            [_("Tài liệu kiểm chứng"), _("Tệp tài liệu kiểm chứng vẫn đính kèm trên trang phiếu đánh giá, không qua tệp Excel.")],
+            [_("Tải lên"), _("Tải tệp đã điền lên trang phiếu đánh giá: hệ thống cho xem trước mọi thay đổi rồi mới lưu.")],
+        ],
+        widths=(24, 100),
+    )
+    return workbook

@@ -1,0 +1,249 @@
+"""The assessment as pages show it: the criteria tree with every stage's value of each leaf.
+
+Built with a fixed number of queries whatever the number of leaves; the engine computes every
+number; typed (not yet saved) values can be laid over the stored ones for re-display and preview.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from criteria.models import Criterion
+from scoring import engine
+
+from . import calculation
+from .models import Assessment, Explanation, LeafEvidence, LeafValue, Stage
+
+FIELDS = ("not_applicable", "points", "option", "numerator", "denominator", "count", "note")
+
+
+@dataclass
+class Typed:
+    """The raw strings of one leaf's form fields, kept as typed so an error loses nothing."""
+
+    not_applicable: bool = False
+    points: str = ""
+    option: str = ""
+    numerator: str = ""
+    denominator: str = ""
+    count: str = ""
+    note: str = ""
+
+    @classmethod
+    def from_value(cls, value: LeafValue | None) -> "Typed":
+        if value is None:
+            return cls()
+
+        def text(v) -> str:
+            if v is None:
+                return ""
+            if isinstance(v, Decimal):
+                s = format(v, "f")
+                return (s.rstrip("0").rstrip(".") if "." in s else s).replace(".", ",")
+            return str(v)
+
+        return cls(
+            not_applicable=value.not_applicable,
+            points=text(value.points),
+            option=value.option,
+            numerator=text(value.numerator),
+            denominator=text(value.denominator),
+            count=text(value.count),
+            note=value.note,
+        )
+
+    @classmethod
+    def from_post(cls, data, prefix: str) -> "Typed":
+        return cls(
+            not_applicable=data.get(f"{prefix}-not_applicable") in ("on", "1", "true"),
+            **{name: (data.get(f"{prefix}-{name}") or "").strip() for name in FIELDS if name != "not_applicable"},
+        )
+
+    def to_input(self, node: engine.Node) -> engine.LeafInput:
+        """Parse the strings; a malformed number raises InputError on its field."""
+
+        def number(name: str) -> Decimal | None:
+            raw = getattr(self, name)
+            if raw == "":
+                return None
+            try:
+                return engine.parse_decimal(raw, field=name)
+            except engine.RuleError as exc:
+                raise engine.InputError(exc.message, field=name) from exc
+
+        count = None
+        if self.count != "":
+            if not self.count.isdigit():
+                raise engine.InputError(_("Số lượng phải là số nguyên không âm."), field="count")
+            count = int(self.count)
+        if self.not_applicable:
+            return engine.LeafInput(not_applicable=True)
+        method = node.method
+        return engine.LeafInput(
+            points=number("points") if method == engine.Method.MANUAL else None,
+            option=(self.option or None) if method == engine.Method.CHOICE else None,
+            numerator=number("numerator") if method in (engine.Method.BANDS, engine.Method.PROPORTIONAL) else None,
+            denominator=number("denominator") if method in (engine.Method.BANDS, engine.Method.PROPORTIONAL) else None,
+            count=count if method in (engine.Method.PER_ITEM, engine.Method.DEDUCTION) else None,
+        )
+
+
+@dataclass
+class Row:
+    criterion: Criterion
+    node: engine.Node
+    is_leaf: bool
+    rule_text: str = ""
+    values: calculation.LeafValues = field(default_factory=calculation.LeafValues)
+    typed: Typed = field(default_factory=Typed)
+    error: engine.InputError | None = None
+    points: dict[str, Decimal | None] = field(default_factory=dict)  # stage -> points
+    rate: Decimal | None = None
+    evidence: list[LeafEvidence] = field(default_factory=list)
+    explanation: Explanation | None = None
+    disputed: bool = False
+
+    @property
+    def code(self) -> str:
+        return self.criterion.code
+
+    @property
+    def prefix(self) -> str:
+        return f"c{self.criterion.pk}"
+
+    @property
+    def is_survey(self) -> bool:
+        return self.node.method is engine.Method.SURVEY
+
+    def summary(self, stage: str) -> str:
+        """One stage's value in words, for read-only displays."""
+        value = self.values.get(stage)
+        if value is None or not value.has_value():
+            return ""
+        if value.not_applicable:
+            return _("Không áp dụng")
+        method = self.node.method
+        fmt = engine.format_points
+        if method is engine.Method.CHOICE:
+            return value.option
+        if method in (engine.Method.BANDS, engine.Method.PROPORTIONAL) and value.denominator:
+            leaf = engine.leaf_points(self.node, value.as_input())
+            rate = f" ({fmt(leaf.rate)}%)" if leaf.rate is not None else ""
+            return f"{fmt(value.numerator)} / {fmt(value.denominator)}{rate}"
+        if method in (engine.Method.PER_ITEM, engine.Method.DEDUCTION) and value.count is not None:
+            return _("Số lượng: %(n)s") % {"n": value.count}
+        if method is engine.Method.SURVEY and value.rate is not None:
+            return _("Tỷ lệ điều tra: %(r)s%%") % {"r": fmt(value.rate)}
+        if value.points is not None:
+            return fmt(value.points)
+        return ""
+
+    def summaries(self) -> dict[str, str]:
+        return {stage: self.summary(stage) for stage in ("self", "appraisal", "final", "survey")}
+
+    @property
+    def has_self_evidence(self) -> bool:
+        return any(link.purpose == LeafEvidence.Purpose.SELF for link in self.evidence)
+
+
+@dataclass
+class Sheet:
+    assessment: Assessment
+    tree: engine.Tree
+    rows: list[Row]
+    results: dict[str, engine.TreeResult]  # "self", "appraisal", "final"
+    files: list = field(default_factory=list)
+
+    def leaf_rows(self) -> list[Row]:
+        return [r for r in self.rows if r.is_leaf]
+
+    def row(self, code: str) -> Row:
+        return next(r for r in self.rows if r.code == code)
+
+    @property
+    def domains(self) -> list[Row]:
+        return [r for r in self.rows if r.criterion.parent_id is None]
+
+
+def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict[str, Typed] | None = None) -> Sheet:
+    """The sheet of `assessment`; `typed` (code -> Typed) overrides stored values at `typed_stage`."""
+    criteria_set = assessment.round.criteria_set
+    criteria = list(criteria_set.criteria.order_by("position"))
+    tree = engine.Tree([c.as_engine_node() for c in criteria])
+    code_of = {c.pk: c.code for c in criteria}
+    grouped = calculation.group_values(assessment.values.all(), code_of)
+    links: dict[str, list[LeafEvidence]] = {}
+    for link in assessment.evidence.select_related("file", "added_by").order_by("added_at", "pk"):
+        links.setdefault(code_of[link.criterion_id], []).append(link)
+    explanations = {code_of[e.criterion_id]: e for e in assessment.explanations.all()}
+
+    rows: list[Row] = []
+    overlay: dict[str, engine.LeafInput] = {}
+    for criterion in criteria:
+        node = tree.nodes[criterion.code]
+        row = Row(criterion, node, is_leaf=criterion.is_leaf)
+        if row.is_leaf:
+            row.rule_text = criterion.describe_rule()
+            row.values = grouped.get(criterion.code, calculation.LeafValues())
+            row.evidence = links.get(criterion.code, [])
+            row.explanation = explanations.get(criterion.code)
+            stored = row.values.get(typed_stage) if typed_stage else None
+            row.typed = (typed or {}).get(criterion.code) or Typed.from_value(stored)
+            if typed and criterion.code in typed:
+                try:
+                    overlay[criterion.code] = row.typed.to_input(node)
+                    row.error = None
+                except engine.InputError as exc:
+                    row.error = exc
+        rows.append(row)
+
+    inputs = {stage: calculation.stage_inputs(tree, grouped, stage) for stage in ("self", "appraisal", "final")}
+    if typed_stage:
+        # Typed values replace the stored ones of their stage, and the stages computed from it.
+        affected = {"self": ("self", "appraisal", "final"), "appraisal": ("appraisal", "final"), "final": ("final",)}
+        for stage in affected.get(typed_stage, ()):
+            for code, leaf_input in overlay.items():
+                if not any(r.code == code and r.error for r in rows):
+                    inputs[stage][code] = leaf_input
+    results: dict[str, engine.TreeResult] = {}
+    for stage, stage_inputs in inputs.items():
+        valid = {}
+        for code, leaf_input in stage_inputs.items():
+            try:
+                engine.leaf_points(tree.nodes[code], leaf_input)
+                valid[code] = leaf_input
+            except engine.InputError as exc:
+                row = next(r for r in rows if r.code == code)
+                if stage == typed_stage or (typed_stage is None and stage == "self"):
+                    row.error = row.error or exc
+        results[stage] = engine.compute_tree(tree, valid, include_survey=(stage != "self"))
+    for row in rows:
+        if not row.is_leaf:
+            continue
+        for stage, result in results.items():
+            leaf = result.leaves.get(row.code)
+            row.points[stage] = leaf.points if leaf and leaf.applicable else None
+        shown = results.get(typed_stage or "self").leaves.get(row.code) if (typed_stage or "self") in results else None
+        row.rate = shown.rate if shown else None
+        if row.values.appraisal is not None and row.values.self is not None:
+            row.disputed = row.points.get("appraisal") != row.points.get("self") or (
+                row.values.appraisal.not_applicable != row.values.self.not_applicable
+            )
+    files = list(assessment.files.all())
+    return Sheet(assessment, tree, rows, results, files)
+
+
+def typed_from_post(sheet_criteria: list[Criterion], data) -> dict[str, Typed]:
+    """Only leaves whose fields are in the POST (a page may show part of the tree)."""
+    typed = {}
+    for criterion in sheet_criteria:
+        prefix = f"c{criterion.pk}"
+        if criterion.is_leaf and f"{prefix}-present" in data:
+            typed[criterion.code] = Typed.from_post(data, prefix)
+    return typed
+
+
+__all__ = ["Sheet", "Row", "Typed", "build", "typed_from_post", "Stage"]
