@@ -130,6 +130,26 @@ class FieldChange:
     def field_label(self) -> str:
         return field_label(self.field)
 
+    @property
+    def old_display(self) -> str:
+        return _display(self.old)
+
+    @property
+    def new_display(self) -> str:
+        return _display(self.new)
+
+
+def _display(text: str) -> str:
+    """History text the Vietnamese way: "1.50" → "1,5"; anything else as stored."""
+    try:
+        number = Decimal(text)
+    except (ArithmeticError, ValueError):
+        return text
+    if not number.is_finite():
+        return text
+    shown = format(number.normalize(), "f") if number == number.to_integral() else format(number, "f").rstrip("0")
+    return shown.replace(".", ",")
+
 
 @dataclass
 class ScoresImportOutcome:

@@ -109,6 +109,10 @@ def _as_text(value) -> str:
     return str(value)
 
 
+def _empty(value) -> bool:
+    return value is None or value is False or value == ""
+
+
 def _stored(value: engine.LeafInput, name: str):
     attr = getattr(value, name)
     if name == "option":
@@ -169,7 +173,8 @@ def values_save(
             for name in INPUT_FIELDS:
                 new = _stored(entry.input, name)
                 old = getattr(value, name)
-                if (old or None) != (new or None) and not (old in (None, "") and new in (None, "", False)):
+                # Zero is a value (0 items, 0 points); only None/"" mean "nothing entered".
+                if old != new and not (_empty(old) and _empty(new)):
                     changed.append((name, old, new))
                     setattr(value, name, new)
             if (value.note or "") != note:

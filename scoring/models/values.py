@@ -54,7 +54,7 @@ class LeafValue(models.Model):
 
     def has_value(self) -> bool:
         return self.not_applicable or any(
-            getattr(self, f) not in (None, "") for f in ("points", "option", "numerator", "count", "rate")
+            getattr(self, f) is not None and getattr(self, f) != "" for f in ("points", "option", "numerator", "count", "rate")
         )
 
 

@@ -15,6 +15,8 @@
       if (pts) pts.textContent = leaf.points === "" ? "–" : leaf.points;
       if (rate) rate.textContent = leaf.rate;
       if (err) { err.textContent = leaf.error; err.hidden = !leaf.error; }
+      const inputs = box.querySelector(".inputs");
+      if (inputs) inputs.classList.toggle("has-error", !!leaf.error);
     }
     for (const [code, points] of Object.entries(data.nodes)) {
       document.querySelectorAll(`[data-node="${CSS.escape(code)}"]`).forEach((el) => { el.textContent = points; });

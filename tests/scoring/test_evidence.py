@@ -424,3 +424,6 @@ def test_partial_lists_links_and_shows_forms_only_to_editors(login, cast, assess
     assert reverse("scoring:evidence_link", args=[assessment_a.pk, criterion.pk]) in html
     html = render_to_string("scoring/_evidence.html", {**context, "can_edit": False}, request=request)
     assert "ke-hoach.pdf" in html and "/xoa/" not in html and "<form" not in html
+    # On the explanation page the unit may add explanation evidence but not remove self-assessment links.
+    html = render_to_string("scoring/_evidence.html", {**context, "can_edit": True, "purpose": "explanation"}, request=request)
+    assert "ke-hoach.pdf" in html and "/xoa/" not in html and 'name="purpose" value="explanation"' in html

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         verbosity = o.get("verbosity", 1)
         if outcome.dry_run or verbosity >= 2:
             for c in outcome.changes:
-                self.stdout.write(f"{c.unit_code} {c.criterion_code} [{Stage(c.stage).label}] {c.field_label}: “{c.old}” → “{c.new}”")
+                self.stdout.write(f"{c.unit_code} {c.criterion_code} [{Stage(c.stage).label}] {c.field_label}: “{c.old_display}” → “{c.new_display}”")
         prefix = "Chạy thử, không lưu: sẽ thay đổi" if outcome.dry_run else "Đã lưu: thay đổi"
         for stage, count in outcome.changed.items():
             self.stdout.write(f"{prefix} {count} giá trị ({Stage(stage).label}).")
