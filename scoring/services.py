@@ -76,8 +76,11 @@ def round_add_units(*, round_: Round, user=None) -> list[Assessment]:
     units = Unit.objects.filter(group=round_.group, is_active=True).exclude(pk__in=have)
     created = Assessment.objects.bulk_create([Assessment(round=round_, unit=u) for u in units])
     tree = round_.criteria_set.engine_tree
-    empty = engine.compute_tree(tree, {}, include_survey=False)
-    Assessment.objects.filter(pk__in=[a.pk for a in created]).update(self_max=empty.maximum, leaves_todo=empty.to_enter)
+    empty_self = engine.compute_tree(tree, {}, include_survey=False)
+    empty_final = engine.compute_tree(tree, {}, include_survey=True)
+    Assessment.objects.filter(pk__in=[a.pk for a in created]).update(
+        self_max=empty_self.maximum, final_max=empty_final.maximum, leaves_todo=empty_self.to_enter
+    )
     return created
 
 

@@ -176,7 +176,7 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
     code_of = {c.pk: c.code for c in criteria}
     grouped = calculation.group_values(assessment.values.all(), code_of)
     links: dict[str, list[LeafEvidence]] = {}
-    for link in assessment.evidence.select_related("file", "added_by").order_by("added_at", "pk"):
+    for link in assessment.evidence.select_related("file__uploaded_by", "added_by").order_by("added_at", "pk"):
         links.setdefault(code_of[link.criterion_id], []).append(link)
     explanations = {code_of[e.criterion_id]: e for e in assessment.explanations.all()}
 

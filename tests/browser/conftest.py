@@ -45,10 +45,10 @@ def shot():
 
 @pytest.fixture
 def log_in(live_server):
-    def do(page, username: str):
+    def do(page, username: str, password: str = DEMO_PASSWORD):
         page.goto(f"{live_server.url}/dang-nhap/")
         page.fill("#id_username", username)
-        page.fill("#id_password", DEMO_PASSWORD)
+        page.fill("#id_password", password)
         page.click("button.primary")
         page.wait_for_url(f"{live_server.url}/")
 

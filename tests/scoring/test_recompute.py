@@ -37,7 +37,9 @@ def scored(assessment_a, assessment_b, so_set):
     return assessment_a, assessment_b
 
 
-def test_a_freshly_opened_round_gets_its_final_maximum(round_so):
+def test_a_lost_final_maximum_is_rebuilt(round_so):
+    assert set(Assessment.objects.values_list("final_max", flat=True)) == {Decimal("14.00")}  # set on opening
+    Assessment.objects.update(final_max=0)
     out, _err = run("--year", "2026")
     assert out.splitlines() == [
         "SGDDT: final_max 0.00 → 14.00",
