@@ -8,7 +8,8 @@ import pytest
 from django.core.management import call_command
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(__file__).resolve().parents[2] / "test-results" / "screenshots"
+# Not test-results/: pytest-playwright empties that folder at the start of every run.
+SHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 DEMO_PASSWORD = "ChiSoCCHC@2026"
 
 

@@ -1,6 +1,7 @@
 """A demo province: Home Affairs, departments, communes/wards, schools, one user per role and
 one published criteria set per group, all loaded through the same imports users run."""
 
+import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
@@ -56,6 +57,8 @@ class Command(BaseCommand):
                 self._criteria(group_code, filename, name, number, issuer, year)
             for username, full_name, position, unit_code, roles, groups in USERS:
                 self._user(username, full_name, position, unit_code, roles, groups)
+            for group_code, *_rest in CRITERIA:
+                self._round(group_code, year)
         self.stdout.write(self.style.SUCCESS(f"Dữ liệu mẫu sẵn sàng. Mật khẩu mọi tài khoản mẫu: {DEMO_PASSWORD}"))
 
     def _criteria(self, group_code: str, filename: str, name: str, number: str, issuer: str, year: int) -> None:
@@ -79,6 +82,26 @@ class Command(BaseCommand):
         if not outcome.ok:
             raise CommandError(f"{filename}: " + "; ".join(str(e) for e in outcome.errors))
         self.stdout.write(f"Bộ tiêu chí {code}: {outcome.leaf_count} tiêu chí chấm điểm, đã ban hành.")
+
+    def _round(self, group_code: str, year: int) -> None:
+        """This year's round of the group, open for self-assessment with deadlines from today."""
+        from scoring.models import Round
+        from scoring.services import round_open
+
+        group = UnitGroup.objects.get(code=group_code)
+        if Round.objects.filter(year=year, group=group).exists():
+            return
+        today = timezone.localdate()
+        round_ = round_open(
+            year=year,
+            group=group,
+            criteria_set=CriteriaSet.objects.get(code=f"{group_code}-{year}"),
+            self_deadline=today + dt.timedelta(days=21),
+            appraisal_deadline=today + dt.timedelta(days=35),
+            explanation_deadline=today + dt.timedelta(days=42),
+            final_deadline=today + dt.timedelta(days=49),
+        )
+        self.stdout.write(f"Kỳ đánh giá {year} nhóm {group_code}: {round_.assessments.count()} phiếu.")
 
     def _user(self, username, full_name, position, unit_code, roles, groups) -> None:
         user, created = User.objects.get_or_create(username=username)
