@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from core.text import clean_text
 
-from .models import Assessment, EvidenceFile, LeafEvidence
+from .models import Assessment, EvidenceFile, LeafEvidence, Stage, ValueChange
 from .services import ScoringError, unit_can_edit
 
 # Read at call time (tests patch it smaller).
@@ -209,6 +209,21 @@ def parse_date(value) -> dt.date | None:
 # ---------------------------------------------------------------- services
 
 
+def _trace(link: LeafEvidence, user, *, added: bool) -> None:
+    """Evidence added or removed goes to the same field-level history as the values."""
+    label = " – ".join(x for x in (link.document_label, link.file.original_name if link.file_id else "") if x)
+    ValueChange.objects.create(
+        assessment_id=link.assessment_id,
+        criterion_id=link.criterion_id,
+        stage=Stage.SELF if link.purpose == LeafEvidence.Purpose.SELF else Stage.APPRAISAL,
+        field="evidence",
+        old_value="" if added else label,
+        new_value=label if added else "",
+        changed_by=user,
+        reason=_("Thêm tài liệu kiểm chứng") if added else _("Gỡ tài liệu kiểm chứng"),
+    )
+
+
 def evidence_upload(*, assessment: Assessment, criterion, uploaded_file: UploadedFile, user, purpose: str = "self") -> LeafEvidence:
     """Check and store a file (once per assessment) and link it to the leaf."""
     _check_criterion(assessment, criterion)
@@ -224,6 +239,7 @@ def evidence_upload(*, assessment: Assessment, criterion, uploaded_file: Uploade
                 link = LeafEvidence.objects.create(
                     assessment=locked, criterion=criterion, purpose=purpose, file=evidence, added_by=user, added_at=timezone.now()
                 )
+                _trace(link, user, added=True)
     except Exception:
         _discard_on_error(evidence, stored)
         raise
@@ -246,6 +262,7 @@ def evidence_link_existing(*, assessment: Assessment, criterion, file: EvidenceF
             link = LeafEvidence.objects.create(
                 assessment=locked, criterion=criterion, purpose=purpose, file=file, added_by=user, added_at=timezone.now()
             )
+            _trace(link, user, added=True)
     return link
 
 
@@ -289,6 +306,7 @@ def evidence_add_document(
                 added_by=user,
                 added_at=timezone.now(),
             )
+            _trace(link, user, added=True)
     except Exception:
         _discard_on_error(evidence if stored else None, stored)
         raise
@@ -301,6 +319,8 @@ def evidence_remove(*, link: LeafEvidence, user) -> None:
         _lock_open(link.assessment, link.purpose)
         file_id = link.file_id
         deleted, _rows = LeafEvidence.objects.filter(pk=link.pk).delete()
+        if deleted:
+            _trace(link, user, added=False)
         if not deleted or file_id is None:
             return
         if LeafEvidence.objects.filter(file_id=file_id).exists():

@@ -33,7 +33,7 @@ class Typed:
     note: str = ""
 
     @classmethod
-    def from_value(cls, value: LeafValue | None) -> "Typed":
+    def from_value(cls, value: LeafValue | None) -> Typed:
         if value is None:
             return cls()
 
@@ -56,7 +56,7 @@ class Typed:
         )
 
     @classmethod
-    def from_post(cls, data, prefix: str) -> "Typed":
+    def from_post(cls, data, prefix: str) -> Typed:
         return cls(
             not_applicable=data.get(f"{prefix}-not_applicable") in ("on", "1", "true"),
             **{name: (data.get(f"{prefix}-{name}") or "").strip() for name in FIELDS if name != "not_applicable"},

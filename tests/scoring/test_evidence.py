@@ -427,3 +427,17 @@ def test_partial_lists_links_and_shows_forms_only_to_editors(login, cast, assess
     # On the explanation page the unit may add explanation evidence but not remove self-assessment links.
     html = render_to_string("scoring/_evidence.html", {**context, "can_edit": True, "purpose": "explanation"}, request=request)
     assert "ke-hoach.pdf" in html and "/xoa/" not in html and 'name="purpose" value="explanation"' in html
+
+
+def test_adding_and_removing_evidence_leaves_a_trace(assessment_a, cast):
+    from scoring.evidence import evidence_add_document, evidence_remove
+    from scoring.models import ValueChange
+
+    criterion = assessment_a.round.criteria_set.criteria.get(code="1.1.1")
+    link = evidence_add_document(
+        assessment=assessment_a, criterion=criterion, number="137/KH-SGDĐT", date="19/01/2017", title="Kế hoạch CCHC", user=cast["staff_a"]
+    )
+    evidence_remove(link=link, user=cast["staff_a"])
+    trail = list(ValueChange.objects.filter(assessment=assessment_a, field="evidence").order_by("pk").values_list("old_value", "new_value", "changed_by"))
+    label = "137/KH-SGDĐT ngày 19/01/2017 – Kế hoạch CCHC"
+    assert trail == [("", label, cast["staff_a"].pk), (label, "", cast["staff_a"].pk)]

@@ -292,6 +292,7 @@ def test_assessment_and_round_pages_have_fixed_query_counts(login, cast, round_s
     _complete_with_evidence(login(cast["staff_a"]), assessment_a)
     client = login(cast["admin"])
     page_before = _queries(client, reverse("scoring:assessment", args=[assessment_a.pk]))
+    appraisal_before = _queries(client, reverse("scoring:appraisal", args=[assessment_a.pk]))
     round_before = _queries(client, reverse("scoring:round", args=[round_so.pk]))
     for i in range(10):
         Unit.objects.create(code=f"S{i}", name=f"Sở {i}", group=groups["SO"])
@@ -299,3 +300,4 @@ def test_assessment_and_round_pages_have_fixed_query_counts(login, cast, round_s
     LeafEvidence.objects.create(assessment=assessment_a, criterion=leaf(assessment_a, "2.2"), document_number="1/QĐ")
     assert _queries(client, reverse("scoring:round", args=[round_so.pk])) == round_before
     assert _queries(client, reverse("scoring:assessment", args=[assessment_a.pk])) == page_before
+    assert _queries(client, reverse("scoring:appraisal", args=[assessment_a.pk])) == appraisal_before
