@@ -46,20 +46,46 @@ def group_values(values: Iterable[LeafValue], code_of: dict[int, str]) -> dict[s
     return grouped
 
 
+STAGE_ORDER = {"self": (Stage.SELF,), "appraisal": APPRAISAL_ORDER, "final": FINAL_ORDER}
+
+
+def input_has_value(value: engine.LeafInput) -> bool:
+    return value.not_applicable or any(
+        getattr(value, name) is not None and getattr(value, name) != ""
+        for name in ("points", "option", "numerator", "count", "rate")
+    )
+
+
+def choose_inputs(
+    tree: engine.Tree, per_leaf: dict[str, dict[str, engine.LeafInput]], stage: str
+) -> dict[str, engine.LeafInput]:
+    """The one rule for which stored value counts at a stage (pages, rankings and exports alike)."""
+    order = STAGE_ORDER[stage]
+    inputs: dict[str, engine.LeafInput] = {}
+    for code, by_stage in per_leaf.items():
+        node = tree.nodes.get(code)
+        if node is None:
+            continue
+        if node.method is engine.Method.SURVEY:
+            survey = by_stage.get(Stage.SURVEY)
+            if stage != "self" and survey is not None and survey.rate is not None:
+                inputs[code] = engine.LeafInput(rate=survey.rate)
+            continue
+        for candidate in order:
+            value = by_stage.get(candidate)
+            if value is not None and input_has_value(value):
+                inputs[code] = value
+                break
+    return inputs
+
+
 def stage_inputs(tree: engine.Tree, grouped: dict[str, LeafValues], stage: str) -> dict[str, engine.LeafInput]:
     """Inputs for the engine at `stage`: "self", "appraisal" (preliminary) or "final"."""
-    order = {"self": (Stage.SELF,), "appraisal": APPRAISAL_ORDER, "final": FINAL_ORDER}[stage]
-    inputs: dict[str, engine.LeafInput] = {}
-    for code, leaf in grouped.items():
-        node = tree.nodes.get(code)
-        if node is not None and node.method is engine.Method.SURVEY:
-            if stage != "self" and leaf.survey is not None and leaf.survey.rate is not None:
-                inputs[code] = engine.LeafInput(rate=leaf.survey.rate)
-            continue
-        value = leaf.first(order)
-        if value is not None:
-            inputs[code] = value.as_input()
-    return inputs
+    per_leaf = {
+        code: {s: v.as_input() for s in Stage.values if (v := leaf.get(s)) is not None}
+        for code, leaf in grouped.items()
+    }
+    return choose_inputs(tree, per_leaf, stage)
 
 
 def compute(tree: engine.Tree, grouped: dict[str, LeafValues], stage: str) -> engine.TreeResult:

@@ -72,17 +72,8 @@ ERROR_COLUMNS = {f: f for f in (*VALUE_FIELDS, "not_applicable", "note")}
 
 
 def round_is_published(round_) -> bool:
-    """Whether the round's results are published (then no file may change them).
-
-    Publication belongs to the ranking: a round counts as published once it has a `published_at`
-    set or any stored `snapshots`; until those exist, nothing is published.
-    """
-    if getattr(round_, "published_at", None):
-        return True
-    snapshots = getattr(round_, "snapshots", None)
-    if snapshots is not None and hasattr(snapshots, "exists"):
-        return snapshots.exists()
-    return False
+    """Whether the round's results are published (then no file may change them)."""
+    return round_.is_published
 
 
 def target_stage(assessment: Assessment, stage: str) -> str:

@@ -1,5 +1,6 @@
 from .assessment import Assessment, AssessmentEvent, Round
 from .evidence import EvidenceFile, Explanation, LeafEvidence
+from .ranking import Publication, PublishedResult
 from .values import LeafValue, Stage, ValueChange
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "Explanation",
     "LeafEvidence",
     "LeafValue",
+    "Publication",
+    "PublishedResult",
     "Round",
     "Stage",
     "ValueChange",

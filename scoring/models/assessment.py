@@ -37,6 +37,10 @@ class Round(models.Model):
         return f"{self.year} – {self.group.name}"
 
     @property
+    def is_published(self) -> bool:
+        return self.publications.exists()
+
+    @property
     def parsed_bands(self):
         return engine.parse_bands(self.bands)
 

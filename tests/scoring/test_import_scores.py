@@ -2,14 +2,12 @@
 
 from decimal import Decimal
 from io import StringIO
-from types import SimpleNamespace
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from scoring import engine
-from scoring import excel as scoring_excel
 from scoring.excel import parse_scores, round_is_published, scores_import
 from scoring.models import Assessment, LeafValue, Stage, ValueChange
 from scoring.services import LeafEntry, values_save
@@ -269,8 +267,10 @@ def test_a_failure_while_writing_rolls_every_assessment_back(assessment_a, asses
     assert not LeafValue.objects.exists() and not ValueChange.objects.exists()
 
 
-def test_a_published_round_is_refused(assessment_a, tmp_path, monkeypatch):
-    monkeypatch.setattr(scoring_excel, "round_is_published", lambda round_: True)
+def test_a_published_round_is_refused(assessment_a, tmp_path):
+    from scoring.ranking import round_publish
+
+    round_publish(round_=assessment_a.round)
     err = StringIO()
     with pytest.raises(CommandError, match="1 lỗi; không có gì được lưu."):
         call_command("import_scores", str(write(tmp_path, [GOOD])), "--year", "2026", "--stage", "appraisal", stdout=StringIO(), stderr=err)
@@ -278,11 +278,12 @@ def test_a_published_round_is_refused(assessment_a, tmp_path, monkeypatch):
     assert not LeafValue.objects.exists()
 
 
-def test_round_is_published_plugs_into_the_ranking(round_so):
+def test_round_is_published_follows_the_publications(round_so):
+    from scoring.ranking import round_publish
+
     assert round_is_published(round_so) is False
-    assert round_is_published(SimpleNamespace(published_at="2027-03-01")) is True
-    assert round_is_published(SimpleNamespace(published_at=None, snapshots=SimpleNamespace(exists=lambda: True))) is True
-    assert round_is_published(SimpleNamespace(published_at=None, snapshots=SimpleNamespace(exists=lambda: False))) is False
+    round_publish(round_=round_so)
+    assert round_is_published(round_so) is True
 
 
 def test_history_carries_the_user_when_given(assessment_a, tmp_path, cast):
