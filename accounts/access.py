@@ -161,3 +161,34 @@ def rounds_for(user):
     if not user.is_authenticated:
         return Round.objects.none()
     return Round.objects.filter(group__in=groups_for(user))
+
+
+# ---------------------------------------------------------------- rankings and results
+
+
+def sees_group_results(user, round_) -> bool:
+    """Home Affairs, viewers and the appraisers of the group see the ranking, provisional included."""
+    if user.has_role(Role.HOME_AFFAIRS) or user.has_role(Role.VIEWER):
+        return True
+    return user.has_role(Role.APPRAISER) and user.appraised_groups.filter(pk=round_.group_id).exists()
+
+
+def get_round_for_ranking(user, pk: int):
+    """The round whose ranking the user may read: a unit of the group only once it is published."""
+    from scoring.models import Round
+
+    round_ = get_object_or_404(
+        Round.objects.filter(group__in=groups_for(user)).select_related("group", "criteria_set"), pk=pk
+    )
+    if sees_group_results(user, round_):
+        return round_
+    if user.unit_id and user.unit.group_id == round_.group_id and round_.is_published:
+        return round_
+    raise PermissionDenied
+
+
+def can_see_unit_detail(user, round_, unit) -> bool:
+    """Per-criterion results: the group's readers, or the unit itself — never another unit's."""
+    return sees_group_results(user, round_) or (
+        user.unit_id == unit.pk and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD))
+    )

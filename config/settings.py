@@ -3,6 +3,7 @@
 Production sets at least SECRET_KEY, ALLOWED_HOSTS and DATABASE_URL; see README.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -74,7 +75,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # A file, not Django's shared in-memory database: the browser tests' live server answers
     # overlapping requests (live previews while saving), which need a connection per thread.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    # One file per test process, so that two test runs on one machine never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
