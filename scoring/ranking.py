@@ -27,6 +27,9 @@ class DomainFigure:
     maximum: Decimal
     index: Decimal
     rank: int = 0
+    self_points: Decimal = Decimal(0)
+    self_maximum: Decimal = Decimal(0)
+    self_index: Decimal = Decimal(0)
 
 
 @dataclass
@@ -126,7 +129,12 @@ def compute(round_: Round) -> Ranking:
         )
         for code, _title, _max in domains:
             unit.domains[code] = DomainFigure(
-                final.points.get(code, Decimal(0)), final.max_points.get(code, Decimal(0)), engine.domain_index(final, code)
+                final.points.get(code, Decimal(0)),
+                final.max_points.get(code, Decimal(0)),
+                engine.domain_index(final, code),
+                self_points=own.points.get(code, Decimal(0)),
+                self_maximum=own.max_points.get(code, Decimal(0)),
+                self_index=engine.domain_index(own, code),
             )
         for code, *_rest in leaves:
             s, f = own.leaves.get(code), final.leaves.get(code)
@@ -210,7 +218,15 @@ def round_publish(*, round_: Round, user=None, decision_number: str = "", note: 
                 rank=u.rank,
                 band=u.band,
                 domains={
-                    code: {"points": str(d.points), "max": str(d.maximum), "index": str(d.index), "rank": d.rank}
+                    code: {
+                        "points": str(d.points),
+                        "max": str(d.maximum),
+                        "index": str(d.index),
+                        "rank": d.rank,
+                        "self_points": str(d.self_points),
+                        "self_max": str(d.self_maximum),
+                        "self_index": str(d.self_index),
+                    }
                     for code, d in u.domains.items()
                 },
                 leaves={code: [_text(s), _text(f)] for code, (s, f) in u.leaves.items()},
@@ -245,7 +261,15 @@ def load(publication: Publication) -> Ranking:
             band=r.band,
             state=Assessment.State.FINALIZED,
             domains={
-                code: DomainFigure(Decimal(d["points"]), Decimal(d["max"]), Decimal(d["index"]), d["rank"])
+                code: DomainFigure(
+                    Decimal(d["points"]),
+                    Decimal(d["max"]),
+                    Decimal(d["index"]),
+                    d["rank"],
+                    Decimal(d["self_points"]),
+                    Decimal(d["self_max"]),
+                    Decimal(d["self_index"]),
+                )
                 for code, d in r.domains.items()
             },
             leaves={code: (_dec(s), _dec(f)) for code, (s, f) in r.leaves.items()},

@@ -292,7 +292,7 @@ def _transition(assessment: Assessment, action: str, user, note: str = "", **cha
 def assessment_complete_appraisal(*, assessment: Assessment, user) -> Assessment:
     missing = missing_appraisal(assessment)
     if missing:
-        raise ScoringError(_("Còn %(n)s tiêu chí chưa thẩm định.") % {"n": len(missing)}, missing)
+        raise ScoringError(_("Chưa thể hoàn thành: %(n)s tiêu chí chưa được thẩm định.") % {"n": len(missing)}, missing)
     return _transition(assessment, "complete_appraisal", user)
 
 

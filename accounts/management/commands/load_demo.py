@@ -101,7 +101,10 @@ class Command(BaseCommand):
             explanation_deadline=today + dt.timedelta(days=42),
             final_deadline=today + dt.timedelta(days=49),
         )
-        self.stdout.write(f"Kỳ đánh giá {year} nhóm {group_code}: {round_.assessments.count()} phiếu.")
+        from accounts.demo_scores import fill_round
+
+        filled = fill_round(round_)
+        self.stdout.write(f"Kỳ đánh giá {year} nhóm {group_code}: {round_.assessments.count()} phiếu, {filled} phiếu có số liệu mẫu.")
 
     def _user(self, username, full_name, position, unit_code, roles, groups) -> None:
         user, created = User.objects.get_or_create(username=username)

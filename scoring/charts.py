@@ -1,0 +1,150 @@
+"""Charts of a ranking as SVG strings, for web pages and PDFs.
+
+matplotlib draws with Liberation Serif (the bundled fonts in static/fonts/, every Vietnamese
+letter) and `svg.fonttype = "none"` keeps labels as real text, so a PDF shows them in its own
+embedded font and pdftotext reads them back. Figures are built with the object API
+(`matplotlib.figure.Figure`), never registered with pyplot, so nothing is left open between
+requests; `plt.close` is still called for safety.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import textwrap
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from django.conf import settings  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from . import engine  # noqa: E402
+
+FONT_FAMILY = "Liberation Serif"
+FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts"
+_RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "par-index",  # stable ids: the same ranking gives the same SVG
+    "font.family": FONT_FAMILY,
+    "font.size": 9,
+    "axes.unicode_minus": False,
+}
+BAND_COLOURS = ("#2e7d32", "#1976d2", "#f9a825", "#d84315", "#8e24aa", "#6d4c41")  # best band first
+SERIES_COLOURS = ("#1565c0", "#c62828", "#2e7d32", "#ef6c00")
+LABEL_CHARS = 42
+_registered = False
+
+
+def _register_fonts() -> None:
+    global _registered
+    if _registered:
+        return
+    for path in sorted(FONT_DIR.glob("LiberationSerif-*.ttf")):
+        font_manager.fontManager.addfont(str(path))
+    _registered = True
+
+
+def _comma(value: Decimal | float, places: int = 2) -> str:
+    return f"{Decimal(value):.{places}f}".replace(".", ",")
+
+
+def _short(text: str, width: int = LABEL_CHARS) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def _svg(fig: Figure) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def ranking_bar_svg(ranking, stage: str = "final", *, units: Sequence | None = None) -> str:
+    """Horizontal bars of each unit's index at `stage`, best at the top, one line per band threshold.
+
+    `units`: a slice of `ranking.ordered(stage)` to draw (a long ranking is cut into several
+    charts that each fit a page); all units by default.
+    """
+    _register_fonts()
+    rows = list(units) if units is not None else ranking.ordered(stage)
+    figures = [u.figures(stage) for u in rows]
+    values = [float(f[2]) for f in figures]
+    bands = engine.parse_bands(ranking.bands)
+    colour_of = {band.label: BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)] for i, band in enumerate(bands)}
+    count = max(len(rows), 1)
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(6.5, 0.75 + 0.19 * count))
+        ax = fig.add_subplot()
+        positions = range(len(rows))
+        ax.barh(
+            positions,
+            values,
+            height=0.7,
+            color=[colour_of.get(f[4], "#607d8b") for f in figures],
+        )
+        ax.set_yticks(list(positions), [f"{f[3]}. {_short(u.unit_name)}" for u, f in zip(rows, figures, strict=True)])
+        ax.set_ylim(count - 0.5, -0.5)  # best at the top
+        ax.set_xlim(0, 112)
+        ax.set_xticks(range(0, 101, 10), [str(t) for t in range(0, 101, 10)])
+        ax.tick_params(axis="y", length=0, labelsize=8)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.set_xlabel("Chỉ số (%)", fontsize=8)
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        for band in bands:
+            if band.threshold is None:
+                continue
+            ax.axvline(float(band.threshold), color="#455a64", linewidth=0.7, linestyle=(0, (4, 3)))
+            ax.text(
+                float(band.threshold), -0.55, f"{band.label} {'≥' if band.op == '>=' else '>'} {_comma(band.threshold, 0)}",
+                ha="center", va="bottom", fontsize=7, color="#455a64",
+            )
+        for y, value in enumerate(values):
+            ax.text(
+                value + 0.8, y, _comma(value), va="center", fontsize=7.5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.6},  # readable over a threshold line
+            )
+        fig.subplots_adjust(left=0.4, right=0.98, top=1 - 0.3 / fig.get_figheight(), bottom=0.45 / fig.get_figheight())
+        return _svg(fig)
+
+
+def radar_svg(labels: Sequence[str], series: dict[str, Sequence[Decimal]]) -> str:
+    """Radar of per-domain sub-indexes (0–100), one closed line per series, e.g.
+    {"Tự chấm": [...], "Sau thẩm định": [...]}."""
+    _register_fonts()
+    count = len(labels)
+    if count < 3:
+        raise ValueError("Biểu đồ radar cần ít nhất 3 lĩnh vực.")
+    angles = [math.pi / 2 - 2 * math.pi * i / count for i in range(count)]  # first domain at the top, clockwise
+    closed = [*angles, angles[0]]
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(6, 5.2))
+        ax = fig.add_subplot(projection="polar")
+        ax.set_ylim(0, 100)
+        ax.set_yticks([20, 40, 60, 80, 100], ["20", "40", "60", "80", "100"], fontsize=7, color="#607d8b")
+        ax.set_rlabel_position(90 - 180 / count)
+        ax.set_xticks(angles, ["\n".join(textwrap.wrap(label, 22)) for label in labels], fontsize=8)
+        ax.tick_params(axis="x", pad=10)
+        for i, (name, values) in enumerate(series.items()):
+            if len(values) != count:
+                raise ValueError(f"Chuỗi {name!r} có {len(values)} giá trị, cần {count}.")
+            points = [float(v) for v in values]
+            colour = SERIES_COLOURS[i % len(SERIES_COLOURS)]
+            ax.plot(closed, [*points, points[0]], color=colour, linewidth=1.4, label=name)
+            ax.fill(closed, [*points, points[0]], color=colour, alpha=0.12)
+        ax.legend(loc="upper right", bbox_to_anchor=(1.25, 1.12), fontsize=8, frameon=False)
+        fig.subplots_adjust(left=0.14, right=0.86, top=0.86, bottom=0.1)
+        return _svg(fig)
+
+
+def svg_data_uri(svg: str) -> str:
+    """`data:image/svg+xml;base64,…` for an <img src> in a PDF."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")

@@ -1,0 +1,199 @@
+"""Ranking: figures, ties, bands and stages against hand-computed values; snapshots that never move;
+who may see what; exports that agree with the page."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from accounts.models import Unit
+from scoring import engine, ranking
+from scoring.models import Stage
+from scoring.services import LeafEntry, round_add_units, values_save
+
+pytestmark = pytest.mark.django_db
+LI = engine.LeafInput
+
+
+def _enter(assessment, stage, values, note=""):
+    criteria = {c.code: c for c in assessment.round.criteria_set.criteria.all()}
+    result = values_save(assessment=assessment, stage=stage, entries=[LeafEntry(criteria[c], v, note=note) for c, v in values.items()])
+    assert not result.errors, result.errors
+
+
+@pytest.fixture
+def scored(round_so, groups, units):
+    Unit.objects.create(code="SXD", name="Sở Xây dựng", group=groups["SO"])
+    round_add_units(round_=round_so)
+    round_so.bands = "A>=50;B>=30;C"
+    round_so.save()
+    a = {x.unit.code: x for x in round_so.assessments.select_related("unit")}
+    same = {"1.1.1": LI(option="Ban hành kịp thời"), "1.2.2": LI(points=Decimal("1.5")), "2.2": LI(count=4)}
+    _enter(a["SGDDT"], Stage.SELF, same)
+    _enter(a["STP"], Stage.SELF, same)
+    _enter(a["SNV"], Stage.SELF, {"1.1.1": LI(option="Ban hành không kịp thời")})
+    _enter(a["SXD"], Stage.SELF, {**same, "1.2.1": LI(not_applicable=True), "2.3": LI(count=0)})
+    _enter(a["SGDDT"], Stage.APPRAISAL, {"2.2": LI(count=2)}, note="Chỉ 2 quy chế hợp lệ")
+    _enter(a["SGDDT"], Stage.SURVEY, {"2.5": LI(rate=Decimal("50"))})
+    _enter(a["STP"], Stage.SURVEY, {"2.5": LI(rate=Decimal("100"))})
+    return round_so
+
+
+FINAL_CSV = """rank,unit_code,unit_name,points,max_points,index,band
+1,STP,Sở Tư pháp,6.50,14.00,46.43,B
+2,SXD,Sở Xây dựng,5.50,13.00,42.31,B
+3,SGDDT,Sở Giáo dục và Đào tạo,4.50,14.00,32.14,B
+4,SNV,Sở Nội vụ,0.50,14.00,3.57,C
+"""
+SELF_CSV = """rank,unit_code,unit_name,points,max_points,index,band
+1,SXD,Sở Xây dựng,5.50,11.00,50.00,A
+2,SGDDT,Sở Giáo dục và Đào tạo,4.50,12.00,37.50,B
+2,STP,Sở Tư pháp,4.50,12.00,37.50,B
+4,SNV,Sở Nội vụ,0.50,12.00,4.17,C
+"""
+
+
+def _csv(stage, capsys, **extra):
+    call_command("ranking", year=2026, group="SO", stage=stage, fmt="csv", **extra)
+    return capsys.readouterr().out
+
+
+def test_final_and_self_csv_match_the_rules(scored, capsys):
+    assert _csv("final", capsys) == FINAL_CSV
+    assert _csv("self", capsys) == SELF_CSV
+
+
+def test_dense_ties(scored, capsys):
+    scored.tie_rule = engine.TieRule.DENSE.value
+    scored.save()
+    assert _csv("self", capsys).splitlines()[-1].startswith("3,SNV,")
+
+
+def test_a_published_snapshot_does_not_move(scored, capsys):
+    publication = ranking.round_publish(round_=scored, decision_number="45/QĐ-UBND")
+    a = scored.assessments.get(unit__code="SNV")
+    _enter(a, Stage.SELF, {"1.1.1": LI(option="Ban hành kịp thời"), "2.2": LI(count=4)})
+    assert _csv("final", capsys) == FINAL_CSV  # published: frozen
+    assert ranking.compute(scored).for_unit(a.unit_id).total == Decimal("3")  # live figures did move
+    second = ranking.round_publish(round_=scored)
+    assert second.number == 2 and "3.00" in _csv("final", capsys)
+    assert _csv("final", capsys, publication=1) == FINAL_CSV  # the old one stays readable
+    assert publication.criteria_version == scored.criteria_set.version and publication.tie_rule == "competition"
+
+
+def test_domain_sub_indexes_and_ranks(scored):
+    result = ranking.compute(scored)
+    stp = result.for_unit(Unit.objects.get(code="STP").pk)
+    # Domain 2 final: 2.2 = 2 + survey 2 = 4 of 8 -> 50 %; domain 1: 1 + 1,5 = 2,5 of 6 -> 41,67 %
+    assert (stp.domains["2"].points, stp.domains["2"].maximum, stp.domains["2"].index) == (Decimal("4"), Decimal("8"), Decimal("50.00"))
+    assert stp.domains["1"].index == Decimal("41.67") and stp.domains["2"].rank == 1
+    assert stp.domains["2"].self_index == Decimal("33.33")  # 2 of 6 without the survey
+
+
+def test_json_and_table_formats(scored, capsys):
+    import json
+
+    call_command("ranking", year=2026, group="SO", fmt="json")
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["provisional"] is True and payload["units"][0]["unit_code"] == "STP" and payload["units"][0]["index"] == "46.43"
+    call_command("ranking", year=2026, group="SO", fmt="table")
+    table = capsys.readouterr().out
+    assert "46,43" in table and "Sở Tư pháp" in table and "tạm tính" in table.lower()
+
+
+def test_xlsx_export_agrees_with_the_page(scored, login, cast, tmp_path):
+    response = login(cast["admin"]).get(reverse("scoring:ranking_xlsx", args=[scored.pk]))
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Xếp hạng", "Chỉ số thành phần", "Ma trận điểm"]
+    sheet = book["Xếp hạng"]
+    rows = [r for r in sheet.iter_rows(min_row=4, values_only=True)]
+    assert [(r[0], r[1], r[5], r[7], r[8]) for r in rows] == [
+        (1, "STP", 6.5, 46.43, "B"), (2, "SXD", 5.5, 42.31, "B"), (3, "SGDDT", 4.5, 32.14, "B"), (4, "SNV", 0.5, 3.57, "C")
+    ]
+    matrix = book["Ma trận điểm"]
+    header = [c for c in next(matrix.iter_rows(min_row=3, max_row=3, values_only=True))]
+    col = header.index("2.2 (tối đa 2.00)")
+    sgddt = next(r for r in matrix.iter_rows(min_row=5, values_only=True) if r[0] == "SGDDT")
+    assert (sgddt[col], sgddt[col + 1]) == (2.0, 1.0)  # self 2, appraised 1
+    page = login(cast["admin"]).get(reverse("scoring:ranking", args=[scored.pk])).content.decode()
+    assert "46,43" in page and "32,14" in page
+
+
+READERS = ["admin", "viewer", "appraiser"]
+
+
+@pytest.mark.parametrize("who", READERS)
+def test_readers_see_the_provisional_ranking(scored, login, cast, who):
+    client = login(cast[who])
+    response = client.get(reverse("scoring:ranking", args=[scored.pk]))
+    assert response.status_code == 200 and "Tạm tính" in response.content.decode()
+    assert client.get(reverse("scoring:ranking_xlsx", args=[scored.pk])).status_code == 200
+    assert client.get(reverse("scoring:unit_result", args=[scored.pk, "STP"])).status_code == 200
+
+
+def test_a_unit_sees_only_its_own_result_before_publication(scored, login, cast):
+    client = login(cast["staff_a"])
+    assert client.get(reverse("scoring:ranking", args=[scored.pk])).status_code == 403
+    assert client.get(reverse("scoring:ranking_xlsx", args=[scored.pk])).status_code == 403
+    own = client.get(reverse("scoring:unit_result", args=[scored.pk, "SGDDT"]))
+    assert own.status_code == 200 and own.context["show_rank"] is False
+    assert client.get(reverse("scoring:unit_result", args=[scored.pk, "STP"])).status_code == 404
+
+
+def test_after_publication_a_unit_sees_its_rank_and_the_groups_ranking_but_no_other_detail(scored, login, cast):
+    ranking.round_publish(round_=scored)
+    client = login(cast["staff_a"])
+    page = client.get(reverse("scoring:ranking", args=[scored.pk]))
+    assert page.status_code == 200 and "Sở Tư pháp" in page.content.decode()
+    assert f'href="{reverse("scoring:unit_result", args=[scored.pk, "STP"])}"' not in page.content.decode()
+    assert client.get(reverse("scoring:ranking_xlsx", args=[scored.pk])).status_code == 200
+    own = client.get(reverse("scoring:unit_result", args=[scored.pk, "SGDDT"]))
+    assert own.status_code == 200 and own.context["show_rank"] is True and own.context["result"].rank == 3
+    assert client.get(reverse("scoring:unit_result", args=[scored.pk, "STP"])).status_code == 404
+    # Units never pick an older or a provisional view through the URL.
+    assert client.get(reverse("scoring:ranking", args=[scored.pk]) + "?cong-bo=1").context["ranking"].publication.number == 1
+
+
+def test_another_group_gets_404_everywhere(scored, login, cast, groups):
+    client = login(cast["staff_x"])
+    for name, args in [("scoring:ranking", [scored.pk]), ("scoring:ranking_xlsx", [scored.pk]), ("scoring:unit_result", [scored.pk, "SGDDT"])]:
+        assert client.get(reverse(name, args=args)).status_code == 404, name
+    cast["appraiser"].appraised_groups.set([groups["XA"]])
+    assert login(cast["appraiser"]).get(reverse("scoring:ranking", args=[scored.pk])).status_code == 404
+
+
+def test_only_home_affairs_publishes(scored, login, cast):
+    for who in ("viewer", "appraiser", "staff_a"):
+        response = login(cast[who]).post(reverse("scoring:round_publish", args=[scored.pk]))
+        assert response.status_code == 403, who
+    assert not scored.publications.exists()
+    login(cast["admin"]).post(reverse("scoring:round_publish", args=[scored.pk]), {"decision_number": "45/QĐ-UBND"})
+    assert scored.publications.get().decision_number == "45/QĐ-UBND"
+
+
+def test_ranking_page_queries_do_not_grow_with_units(scored, login, cast, groups):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(cast["admin"])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("scoring:ranking", args=[scored.pk])).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    for i in range(12):
+        Unit.objects.create(code=f"X{i}", name=f"Đơn vị {i}", group=groups["SO"])
+    round_add_units(round_=scored)
+    assert count() == before
+    ranking.round_publish(round_=scored)
+    published = count()
+    for i in range(12, 20):
+        Unit.objects.create(code=f"X{i}", name=f"Đơn vị {i}", group=groups["SO"])
+    round_add_units(round_=scored)
+    ranking.round_publish(round_=scored)
+    assert count() == published
