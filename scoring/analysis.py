@@ -22,7 +22,7 @@ from .ranking import RankedUnit, Ranking, current
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 CENT = Decimal("0.01")
-SHORT_TITLE = 60
+SHORT_TITLE = 48
 
 
 def _q(value: Decimal) -> Decimal:
@@ -149,27 +149,46 @@ def points_lost(ranking: Ranking) -> LostMatrix:
 @dataclass
 class GapRow:
     unit: RankedUnit
-    self_total: Decimal
-    total: Decimal
-    maximum: Decimal
-    gap: Decimal  # self − final: positive when the unit scored itself higher than the appraisal
-    gap_share: Decimal | None  # gap as % of the final maximum
+    self_total: Decimal  # self-assessed points (the survey is never self-assessed)
+    total: Decimal  # final points, survey included
+    survey: Decimal  # final points from the sociological survey
+    appraised: Decimal  # final points on what the unit assessed itself: total − survey
+    maximum: Decimal  # the self-assessment maximum (survey left out)
+    gap: Decimal  # self − appraised: positive when the unit scored itself higher than the appraisal
+    gap_share: Decimal | None  # gap as % of the maximum
     bar: Decimal = ZERO  # |gap| relative to the largest |gap| of the round, 0..100
+
+    @property
+    def raw_gap(self) -> Decimal:
+        """`RankedUnit.gap`: self minus final points, survey included."""
+        return self.unit.gap
 
 
 def self_gap(ranking: Ranking) -> list[GapRow]:
-    """Per unit: self points, final points and the gap, largest over-scoring first."""
-    rows = [
-        GapRow(
-            unit=u,
-            self_total=u.self_total,
-            total=u.total,
-            maximum=u.maximum,
-            gap=u.gap,
-            gap_share=_q(u.gap / u.maximum * HUNDRED) if u.maximum else None,
+    """Per unit: self points, appraised points and the gap, largest over-scoring first.
+
+    Units do not assess the survey leaves themselves, so comparing their self total with a final
+    total that includes the survey would show every unit as under-scoring by its survey points.
+    The gap is therefore taken on the same leaves: self − (final − survey points), i.e.
+    `RankedUnit.gap` + survey points; both are given.
+    """
+    survey_codes = [code for code, _title, _max, _kind, method in ranking.leaves if method == engine.Method.SURVEY.value]
+    rows = []
+    for u in ranking.units:
+        survey = sum((u.leaves.get(code, (None, None))[1] or ZERO for code in survey_codes), ZERO)
+        gap = u.gap + survey
+        rows.append(
+            GapRow(
+                unit=u,
+                self_total=u.self_total,
+                total=u.total,
+                survey=survey,
+                appraised=u.total - survey,
+                maximum=u.self_max,
+                gap=gap,
+                gap_share=_q(gap / u.self_max * HUNDRED) if u.self_max else None,
+            )
         )
-        for u in ranking.units
-    ]
     widest = max((abs(r.gap) for r in rows), default=ZERO)
     for row in rows:
         row.bar = _q(abs(row.gap) / widest * HUNDRED) if widest else ZERO
@@ -214,6 +233,7 @@ class CodeRow:
     title: str
     cells: list[CodeCell]
     years: list[int]
+    kind: str = engine.Kind.SCORE.value
 
     @property
     def short_title(self) -> str:
@@ -230,6 +250,15 @@ class CodeRow:
         """Last value minus first, over the years whose set holds the code and give a value."""
         values = [c.value for c in self.cells if c.present and c.value is not None]
         return values[-1] - values[0] if len(values) >= 2 else None
+
+    @property
+    def trend(self) -> str:
+        """"up" when the change is for the better (fewer points deducted on a penalty), "down" when worse."""
+        change = self.change
+        if not change:
+            return ""
+        better = change < 0 if self.kind == engine.Kind.PENALTY.value else change > 0
+        return "up" if better else "down"
 
 
 @dataclass
@@ -335,17 +364,17 @@ def year_over_year_group(group, years: Iterable[int], *, rankings: dict[int, Ran
 
 
 def _code_rows(
-    years: list[int], per_year: dict[int, list[tuple[str, str, Decimal]]], values: dict[int, dict[str, tuple]]
+    years: list[int], per_year: dict[int, list[tuple[str, str, Decimal, str]]], values: dict[int, dict[str, tuple]]
 ) -> list[CodeRow]:
-    """Rows matched BY CODE across years. per_year: year → [(code, title, maximum)] in set order;
+    """Rows matched BY CODE across years. per_year: year → [(code, title, maximum, kind)] in set order;
     values: year → code → (value, points, maximum) for the unit."""
     codes = _merged_order([[code for code, *_rest in per_year[y]] for y in years])
     records = [(code, year, values[year].get(code)) for year in years for code, *_rest in per_year[year]]
     frame = _pivot(records, codes, years)
-    titles, maxima = {}, {}
+    titles, kinds, maxima = {}, {}, {}
     for year in years:
-        for code, title, maximum in per_year[year]:
-            titles[code] = title  # the newest title wins
+        for code, title, maximum, kind in per_year[year]:
+            titles[code], kinds[code] = title, kind  # the newest year's wins
             maxima[(code, year)] = maximum
     rows = []
     for code in codes:
@@ -357,7 +386,7 @@ def _code_rows(
             figure = _cell(frame.at[code, year])
             value, points, maximum = figure if figure is not None else (None, None, maxima[(code, year)])
             cells.append(CodeCell(True, value, maximum, points))
-        rows.append(CodeRow(code, titles[code], cells, years))
+        rows.append(CodeRow(code, titles[code], cells, years, kinds[code]))
     return rows
 
 
@@ -373,8 +402,8 @@ def year_over_year_unit(unit, years: Iterable[int], *, rankings: dict[int, Ranki
         ranking = rankings[year]
         ranked = ranking.for_unit(unit.pk)
         figures.append(_figure(year, ranking, ranked) if ranked is not None else None)
-        domain_lists[year] = list(ranking.domains)
-        leaf_lists[year] = [(code, title, maximum) for code, title, maximum, _kind, _method in ranking.leaves]
+        domain_lists[year] = [(code, title, maximum, engine.Kind.SCORE.value) for code, title, maximum in ranking.domains]
+        leaf_lists[year] = [(code, title, maximum, kind) for code, title, maximum, kind, _method in ranking.leaves]
         domain_values[year], leaf_values[year] = {}, {}
         if ranked is None:
             continue

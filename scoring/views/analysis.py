@@ -33,10 +33,12 @@ def _round_for_analysis(request, pk: int) -> Round:
     return round_
 
 
-def heat_style(ratio: Decimal) -> str:
-    """Cell background from white (nothing lost) to deep red (everything lost)."""
+def heat_style(ratio: Decimal | None) -> str:
+    """Cell background from white (nothing lost) to deep red (everything lost); grey: no value."""
+    if ratio is None:
+        return "background-color:#f1f3f5;color:#61707f"
     ratio = min(max(float(ratio), 0.0), 1.0)
-    lightness = round(97 - 52 * ratio)
+    lightness = round(100 - 55 * ratio)
     colour = "#fff" if ratio >= 0.6 else "inherit"
     return f"background-color:hsl(4,72%,{lightness}%);color:{colour}"
 
@@ -52,7 +54,10 @@ def analysis_page(request, pk: int):
     matrix = analysis.points_lost(ranking)
     gaps = analysis.self_gap(ranking)
     columns = [(u, unit_result_href(round_, u.unit_code)) for u in matrix.units]
-    rows = [(row, [(cell, heat_style(cell.ratio)) for cell in row.cells]) for row in matrix.rows]
+    rows = [
+        (row, [(cell, heat_style(None if cell.lost is None else cell.ratio)) for cell in row.cells])
+        for row in matrix.rows
+    ]
     return render(
         request,
         "scoring/analysis.html",
@@ -65,6 +70,7 @@ def analysis_page(request, pk: int):
             "totals": list(zip(matrix.units, matrix.unit_totals, strict=True)),
             "worst": matrix.worst[:10],
             "gaps": [(g, unit_result_href(round_, g.unit.unit_code), f"width:{float(g.bar) / 2:.2f}%") for g in gaps],
+            "no_value_style": heat_style(None),
             "legend": [(f"{p}%", heat_style(Decimal(p) / 100)) for p in (0, 25, 50, 75, 100)],
         },
     )
@@ -95,12 +101,28 @@ def analysis_xlsx(request, pk: int):
         title=_("Điểm bị mất"),
     )
     sheet = workbook.create_sheet()
+    headers = [
+        _("Hạng"),
+        _("Mã"),
+        _("Đơn vị"),
+        _("Điểm tự chấm"),
+        _("Điểm sau thẩm định"),
+        _("Trong đó: điều tra xã hội học"),
+        _("Điểm thẩm định phần tự chấm"),
+        _("Điểm tối đa phần tự chấm"),
+        _("Chênh lệch"),
+        _("Chênh lệch (% điểm tối đa)"),
+    ]
+    body = [
+        [g.unit.rank, g.unit.unit_code, g.unit.unit_name, g.self_total, g.total, g.survey, g.appraised, g.maximum, g.gap, g.gap_share]
+        for g in gaps
+    ]
     write_sheet(
         sheet,
-        [_("Hạng"), _("Mã"), _("Đơn vị"), _("Điểm tự chấm"), _("Điểm sau thẩm định"), _("Điểm tối đa"), _("Chênh lệch"), _("Chênh lệch (% điểm tối đa)")],
-        [[g.unit.rank, g.unit.unit_code, g.unit.unit_name, g.self_total, g.total, g.maximum, g.gap, g.gap_share] for g in gaps],
-        widths=[7, 12, 40, 12, 12, 12, 12, 14],
-        number_formats={i: TWO_DECIMALS for i in range(3, 8)},
+        headers,
+        body,
+        widths=[7, 12, 40, 12, 12, 14, 14, 12, 12, 14],
+        number_formats={i: TWO_DECIMALS for i in range(3, 10)},
         title=_("Tự chấm và thẩm định"),
     )
     return xlsx_response(workbook, f"phan-tich-{round_.year}-{round_.group.code}.xlsx")

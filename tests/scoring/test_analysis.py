@@ -106,9 +106,19 @@ def test_self_gap_orders_over_scoring_first(scored):
         ("SNV", D(0), D(0), D(0)),
         ("STP", D(1), D("1.5"), D("-0.5")),
     ]
-    assert gaps[0].gap_share == D("7.69")  # 1 / 13
-    assert gaps[2].gap_share == D("-3.57")  # −0,5 / 14
+    # % of the self-assessment maximum: SGDDT 14 − survey 2 − N/A 1 = 11; STP 12
+    assert (gaps[0].maximum, gaps[0].gap_share) == (D(11), D("9.09"))
+    assert (gaps[2].maximum, gaps[2].gap_share) == (D(12), D("-4.17"))
     assert (gaps[0].bar, gaps[2].bar) == (D("100.00"), D("50.00"))
+
+
+def test_gap_leaves_out_the_survey_units_never_self_assess(scored, assessment_a):
+    # SIPAS 2.5 (max 2) at 50 % -> 1 point in SGDDT's final total, none in its self total
+    criterion = scored.criteria_set.criteria.get(code="2.5")
+    assert not values_save(assessment=assessment_a, stage="survey", entries=[LeafEntry(criterion, engine.LeafInput(rate=D(50)))]).errors
+    sgddt = next(g for g in analysis.self_gap(compute(scored)) if g.unit.unit_code == "SGDDT")
+    assert (sgddt.self_total, sgddt.total, sgddt.survey, sgddt.appraised) == (D(4), D(4), D(1), D(3))
+    assert (sgddt.raw_gap, sgddt.gap) == (D(0), D(1))  # still over-scored by 1 on what it assessed
 
 
 def test_published_ranking_gives_the_same_analysis(scored, cast):
@@ -133,7 +143,7 @@ def test_analysis_page_shows_heat_map_gap_and_links(scored, login, cast):
 
 
 def test_heat_style_runs_from_white_to_red():
-    assert heat_style(D(0)) == "background-color:hsl(4,72%,97%);color:inherit"
+    assert heat_style(D(0)) == "background-color:hsl(4,72%,100%);color:inherit"
     assert heat_style(D(1)) == "background-color:hsl(4,72%,45%);color:#fff"
 
 
@@ -149,7 +159,7 @@ def test_excel_export_holds_both_tables(scored, login, cast):
     assert by_code["1.1.1"][3:6] == [0.5, 1, None]
     assert by_code["1.1.1"][6:] == [1.5, 2, 0.75, 75]
     assert [r[1].value for r in gap.iter_rows(min_row=2)] == ["SGDDT", "SNV", "STP"]
-    assert [r[6].value for r in gap.iter_rows(min_row=2)] == [1, 0, -0.5]
+    assert [r[8].value for r in gap.iter_rows(min_row=2)] == [1, 0, -0.5]
 
 
 # ---------------------------------------------------------------- access
@@ -234,7 +244,7 @@ def two_years(scored, so_set, cast, units):
     criteria_set_publish(criteria_set=draft, user=cast["admin"])
     round_2027 = round_open(year=2027, group=so_set.group, criteria_set=draft, user=cast["admin"])
     a = round_2027.assessments.get(unit=units["a"])
-    enter(a, "self", {"1.1.1": {"option": "Ban hành kịp thời"}, "1.2.2": {"points": D("1.5")}, "2.6": {"points": D("0.75")}})
+    enter(a, "self", {"1.1.1": {"option": "Ban hành kịp thời"}, "1.2.2": {"points": D("1.5")}, "2.6": {"points": D("0.75")}, "P.1": {"count": D(0)}})
     return scored, round_2027
 
 
@@ -257,6 +267,8 @@ def test_unit_year_over_year_matches_criteria_by_code(two_years, units):
     assert added.cells[1].value == D("0.75") and added.change is None
     codes = [r.code for r in result.leaves]
     assert codes.index("2.4") < codes.index("2.5") and codes.index("2.6") > codes.index("2.3")
+    penalty = code_row(result.leaves, "P.1")  # 0,5 deducted in 2026, none in 2027: better
+    assert (penalty.change, penalty.trend, leaf.trend) == (D("-0.5"), "up", "up")
     domain = code_row(result.domains, "1")
     assert [c.value for c in domain.cells] == [D("30.00"), D("41.67")]
     assert domain.change == D("11.67")
