@@ -47,9 +47,10 @@ class Command(BaseCommand):
         elif fmt == "xlsx":
             data = workbook_bytes(exports.workbook(ranking))
         else:
-            from scoring.reports import ranking_pdf_bytes
+            from core.pdf import render_pdf
+            from scoring.views.reports import ranking_report_context
 
-            data = ranking_pdf_bytes(ranking, stage)
+            data = render_pdf("documents/ranking_report.html", ranking_report_context(ranking, stage))
         if output is None:
             sys.stdout.write(data)
             return

@@ -1,0 +1,16 @@
+from .documents import InspectionDocument
+from .findings import ActionAttachment, Finding, FindingAttachment, RemedialAction
+from .plans import ContentArea, DelegationMember, InspectionPlan, Visit, VisitCheck
+
+__all__ = [
+    "ActionAttachment",
+    "ContentArea",
+    "DelegationMember",
+    "Finding",
+    "FindingAttachment",
+    "InspectionDocument",
+    "InspectionPlan",
+    "RemedialAction",
+    "Visit",
+    "VisitCheck",
+]
