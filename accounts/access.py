@@ -192,3 +192,69 @@ def can_see_unit_detail(user, round_, unit) -> bool:
     return sees_group_results(user, round_) or (
         user.unit_id == unit.pk and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD))
     )
+
+
+# ---------------------------------------------------------------- inspections
+
+
+def visits_for(user):
+    """Visits the user may open: Home Affairs all; inspectors the visits of delegations they belong
+    to; unit staff and heads the visits of their own unit (findings, actions, issued documents)."""
+    from inspections.models import Visit
+
+    if not user.is_authenticated:
+        return Visit.objects.none()
+    if user.has_role(Role.HOME_AFFAIRS):
+        return Visit.objects.all()
+    queryset = Visit.objects.none()
+    if user.has_role(Role.INSPECTOR):
+        queryset = queryset | Visit.objects.filter(members__user=user)
+    if user.unit_id and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD)):
+        queryset = queryset | Visit.objects.filter(unit_id=user.unit_id)
+    return queryset.distinct()
+
+
+def get_visit(user, pk: int):
+    return get_object_or_404(visits_for(user).select_related("plan", "unit", "plan__organizer"), pk=pk)
+
+
+def can_record_visit(user, visit) -> bool:
+    """Home Affairs, or an inspector who is a member of this visit's delegation."""
+    if user.has_role(Role.HOME_AFFAIRS):
+        return True
+    return user.has_role(Role.INSPECTOR) and visit.members.filter(user=user).exists()
+
+
+def actions_for(user):
+    """Remedial actions: Home Affairs all; inspectors those of their visits; units their own."""
+    from inspections.models import RemedialAction
+
+    if not user.is_authenticated:
+        return RemedialAction.objects.none()
+    if user.has_role(Role.HOME_AFFAIRS):
+        return RemedialAction.objects.all()
+    queryset = RemedialAction.objects.none()
+    if user.has_role(Role.INSPECTOR):
+        queryset = queryset | RemedialAction.objects.filter(finding__visit__members__user=user)
+    if user.unit_id and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD)):
+        queryset = queryset | RemedialAction.objects.filter(responsible_unit_id=user.unit_id)
+    return queryset.distinct()
+
+
+def documents_for(user):
+    """Inspection documents: Home Affairs all; inspectors those of their visits; units only the
+    issued documents of their own visits."""
+    from inspections.models import InspectionDocument
+
+    if not user.is_authenticated:
+        return InspectionDocument.objects.none()
+    if user.has_role(Role.HOME_AFFAIRS):
+        return InspectionDocument.objects.all()
+    queryset = InspectionDocument.objects.none()
+    if user.has_role(Role.INSPECTOR):
+        queryset = queryset | InspectionDocument.objects.filter(visit__members__user=user)
+    if user.unit_id and (user.has_role(Role.UNIT_STAFF) or user.has_role(Role.UNIT_HEAD)):
+        queryset = queryset | InspectionDocument.objects.filter(
+            visit__unit_id=user.unit_id, status=InspectionDocument.Status.ISSUED
+        )
+    return queryset.distinct()

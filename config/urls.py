@@ -24,6 +24,7 @@ urlpatterns = [
     path("don-vi/nhap/xac-nhan/", accounts_views.unit_import_confirm, name="unit_import_confirm"),
     path("bo-tieu-chi/", include("criteria.urls")),
     path("danh-gia/", include("scoring.urls")),
+    path("kiem-tra/", include("inspections.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("quan-tri/", admin.site.urls),
 ]

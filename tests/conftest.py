@@ -113,3 +113,34 @@ def assessment_a(round_so, units):
 @pytest.fixture
 def assessment_b(round_so, units):
     return round_so.assessments.get(unit=units["b"])
+
+
+@pytest.fixture
+def plan(units, cast):
+    """Home Affairs' 2026 inspection plan: areas from the criteria domains plus records management;
+    a visit to unit A (SGDDT) with the inspector in its delegation, and a visit to unit B without him."""
+    from inspections.models import ContentArea, DelegationMember, InspectionPlan, Visit
+
+    p = InspectionPlan.objects.create(
+        year=2026, organizer=units["snv"], title="Kế hoạch kiểm tra công tác CCHC năm 2026", decision_number="15/KH-SNV",
+        purpose="Đánh giá việc thực hiện nhiệm vụ CCHC", created_by=cast["admin"],
+    )
+    ContentArea.objects.create(plan=p, code="1", title="Công tác chỉ đạo, điều hành CCHC", domain_code="1", position=1)
+    ContentArea.objects.create(plan=p, code="2", title="Cải cách thủ tục hành chính", domain_code="2", position=2)
+    ContentArea.objects.create(plan=p, code="VTLT", title="Công tác văn thư, lưu trữ", position=3)
+    visit_a = Visit.objects.create(plan=p, unit=units["a"], planned_date="2026-10-13")
+    DelegationMember.objects.create(visit=visit_a, user=cast["admin"], full_name="Nguyễn Thị Hoa", position_title="Phó Giám đốc Sở Nội vụ", agency="Sở Nội vụ", role="head", position=1)
+    DelegationMember.objects.create(visit=visit_a, user=cast["inspector"], full_name="Lê Minh Châu", position_title="Chuyên viên", agency="Sở Nội vụ", role="member", position=2)
+    DelegationMember.objects.create(visit=visit_a, full_name="Trần Thu", position_title="Chuyên viên", agency="Sở Nội vụ", role="secretary", position=3)
+    Visit.objects.create(plan=p, unit=units["b"], planned_date="2026-10-20")
+    return p
+
+
+@pytest.fixture
+def visit_a(plan, units):
+    return plan.visits.get(unit=units["a"])
+
+
+@pytest.fixture
+def visit_b(plan, units):
+    return plan.visits.get(unit=units["b"])
