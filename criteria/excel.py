@@ -24,8 +24,17 @@ COLUMNS = (
     Column("allow_na", ("Không áp dụng", "allow_na")),
     Column("evidence", ("Tài liệu kiểm chứng", "evidence")),
     Column("guidance", ("Hướng dẫn", "guidance")),
+    Column("prefill", ("Số liệu từ kiểm tra", "prefill")),
 )
-WIDTHS = (10, 60, 10, 9, 18, 45, 40, 10, 40, 40)
+WIDTHS = (10, 60, 10, 9, 18, 45, 40, 10, 40, 40, 22)
+# Rate criteria whose numerator and denominator come from the unit's own inspection records.
+PREFILL_NAMES = {
+    "đơn vị được kiểm tra": "inspected_units",
+    "inspected_units": "inspected_units",
+    "kiến nghị được xử lý": "issues_resolved",
+    "issues_resolved": "issues_resolved",
+}
+PREFILL_LABELS = {"inspected_units": "đơn vị được kiểm tra", "issues_resolved": "kiến nghị được xử lý"}
 
 CODE_RE = re.compile(r"^[0-9A-Za-zĐđ]+(\.[0-9A-Za-zĐđ]+)*$")
 YES = {"x", "có", "co", "yes", "y", "1", "true", "đúng"}
@@ -46,6 +55,7 @@ class CriterionRow:
     evidence: str
     guidance: str
     kind_given: bool = False
+    prefill: str = ""
 
     @property
     def parent_code(self) -> str | None:
@@ -131,6 +141,13 @@ def parse_criteria(source) -> ParsedCriteria:
             except engine.RuleError as exc:
                 err(row.line, "method", exc.message)
                 row_ok = False
+        prefill = PREFILL_NAMES.get(row.text("prefill").casefold(), None) if row.text("prefill") else ""
+        if prefill is None:
+            err(row.line, "prefill", _("Chỉ nhận “đơn vị được kiểm tra” hoặc “kiến nghị được xử lý” (hoặc để trống)."))
+            row_ok = False
+        elif prefill and method not in (engine.Method.BANDS, engine.Method.PROPORTIONAL):
+            err(row.line, "prefill", _("Chỉ tiêu chí tính theo tỷ lệ (theo mức tỷ lệ hoặc tỷ lệ) mới lấy được số liệu từ kiểm tra."))
+            row_ok = False
         allow_na_text = row.text("allow_na").casefold()
         if allow_na_text not in YES | NO:
             err(row.line, "allow_na", _("Cột này chỉ nhận “x”, “có” hoặc “yes” (hoặc để trống)."))
@@ -150,6 +167,7 @@ def parse_criteria(source) -> ParsedCriteria:
                     evidence=row.text("evidence"),
                     guidance=row.text("guidance"),
                     kind_given=kind_given,
+                    prefill=prefill or "",
                 )
             )
     _check_structure(rows, table, errors)
@@ -233,6 +251,7 @@ def criteria_workbook(criteria_set) -> Workbook:
                 "x" if c.allow_na else "",
                 c.evidence,
                 c.guidance,
+                PREFILL_LABELS.get(c.prefill, ""),
             ]
         )
     write_sheet(sheet, [col.label for col in COLUMNS], rows, widths=WIDTHS, number_formats={2: "0.00"}, title=_("Tiêu chí"))

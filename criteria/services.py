@@ -117,6 +117,7 @@ def _create_criteria(criteria_set: CriteriaSet, rows: list[CriterionRow]) -> Non
                 allow_na=row.allow_na,
                 evidence=row.evidence,
                 guidance=row.guidance,
+                prefill=row.prefill,
             )
             for row in rows
             if row.depth == depth
@@ -177,13 +178,11 @@ def _copy(source: CriteriaSet, **changes) -> CriteriaSet:
             allow_na=c.allow_na,
             evidence=c.evidence,
             guidance=c.guidance,
+            prefill=c.prefill,
         )
         for c in source.criteria.all()
     ]
     _create_criteria(copy, rows)
-    prefill = {c.code: c.prefill for c in source.criteria.exclude(prefill="")}
-    for code, value in prefill.items():
-        copy.criteria.filter(code=code).update(prefill=value)
     return copy
 
 

@@ -91,6 +91,11 @@ class Typed:
         )
 
 
+def _number_text(value: Decimal) -> str:
+    text = format(value, "f")
+    return (text.rstrip("0").rstrip(".") if "." in text else text).replace(".", ",")
+
+
 @dataclass
 class Row:
     criterion: Criterion
@@ -105,6 +110,8 @@ class Row:
     evidence: list[LeafEvidence] = field(default_factory=list)
     explanation: Explanation | None = None
     disputed: bool = False
+    findings: list = field(default_factory=list)  # inspection findings linked to this criterion
+    prefill: object | None = None  # numerator/denominator from the unit's inspection records
 
     @property
     def code(self) -> str:
@@ -179,6 +186,9 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
     for link in assessment.evidence.select_related("file__uploaded_by", "added_by").order_by("added_at", "pk"):
         links.setdefault(code_of[link.criterion_id], []).append(link)
     explanations = {code_of[e.criterion_id]: e for e in assessment.explanations.all()}
+    from inspections.scoring_links import findings_by_criterion, prefill_for
+
+    findings = findings_by_criterion(assessment.unit_id, assessment.round.year)
 
     rows: list[Row] = []
     overlay: dict[str, engine.LeafInput] = {}
@@ -190,8 +200,15 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
             row.values = grouped.get(criterion.code, calculation.LeafValues())
             row.evidence = links.get(criterion.code, [])
             row.explanation = explanations.get(criterion.code)
+            row.findings = findings.get(criterion.code, [])
             stored = row.values.get(typed_stage) if typed_stage else None
             row.typed = (typed or {}).get(criterion.code) or Typed.from_value(stored)
+            if criterion.prefill and typed_stage == Stage.SELF and stored is None and criterion.code not in (typed or {}):
+                row.prefill = prefill_for(criterion.prefill, assessment.unit, assessment.round.year)
+                if row.prefill is not None:
+                    # Offered, not saved: the unit checks the figures and saves them like any other.
+                    row.typed.numerator = _number_text(row.prefill.numerator)
+                    row.typed.denominator = _number_text(row.prefill.denominator)
             if typed and criterion.code in typed:
                 try:
                     overlay[criterion.code] = row.typed.to_input(node)

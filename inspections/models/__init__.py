@@ -1,9 +1,10 @@
 from .documents import InspectionDocument
-from .findings import ActionAttachment, Finding, FindingAttachment, RemedialAction
+from .findings import ActionAttachment, ActionEvent, Finding, FindingAttachment, RemedialAction
 from .plans import ContentArea, DelegationMember, InspectionPlan, Visit, VisitCheck
 
 __all__ = [
     "ActionAttachment",
+    "ActionEvent",
     "ContentArea",
     "DelegationMember",
     "Finding",

@@ -99,3 +99,22 @@ class ActionAttachment(models.Model):
     sha256 = models.CharField(max_length=64)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     uploaded_at = models.DateTimeField(default=timezone.now)
+
+
+class ActionEvent(models.Model):
+    """One transition of a remedial action (created, reported, accepted, sent back), for its timeline."""
+
+    action = models.ForeignKey(RemedialAction, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=12, choices=RemedialAction.Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=RemedialAction.Status.choices)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["action", "at", "pk"]
+        verbose_name = _("diễn biến xử lý yêu cầu khắc phục")
+        verbose_name_plural = _("diễn biến xử lý yêu cầu khắc phục")
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"
