@@ -28,6 +28,7 @@ def tasks_for(user, today=None) -> dict[str, list[Task]]:
     year = today.year
     tasks: dict[str, list[Task]] = {}
     unit_assessments = None  # read once even when the user is both staff and head of the unit
+    unit_actions = None  # likewise the unit's remedial actions
     for role in user.roles:
         items: list[Task] = []
         if role == Role.HOME_AFFAIRS:
@@ -48,8 +49,13 @@ def tasks_for(user, today=None) -> dict[str, list[Task]]:
                 if unit_assessments is None:
                     unit_assessments = _unit_assessments(user)
                 items += _unit_round_tasks(unit_assessments, today, head=(role == Role.UNIT_HEAD))
+                if unit_actions is None:
+                    unit_actions = _unit_action_tasks(user, today)
+                items += unit_actions
             if role == Role.APPRAISER:
                 items += _appraiser_round_tasks(user, today)
+            if role == Role.INSPECTOR:
+                items += _inspector_action_tasks(user)
         tasks[str(role.label)] = items
     return tasks
 
@@ -190,3 +196,78 @@ def _home_affairs_round_tasks() -> list[Task]:
                 )
             )
     return items
+
+
+# ---------------------------------------------------------------- remedial actions after inspections
+# One query per role whatever the number of actions; long lists end with a link to the register.
+
+ACTION_TASKS_SHOWN = 5
+ACTION_URGENT_DAYS = 3
+
+
+def _register_url(**params) -> str:
+    from urllib.parse import urlencode
+
+    return reverse("inspections:register") + ("?" + urlencode(params) if params else "")
+
+
+def _unit_action_tasks(user, today) -> list[Task]:
+    """The unit's actions still waiting for its report; urgent when overdue or due within 3 days."""
+    from django.db.models import F
+
+    from inspections.models import RemedialAction
+    from scoring.reminders import days_left, vn_date
+
+    actions = list(
+        RemedialAction.objects.filter(responsible_unit_id=user.unit_id, status=RemedialAction.Status.OPEN)
+        .order_by(F("deadline").asc(nulls_last=True), "pk")
+        .only("pk", "text", "deadline", "status")
+    )
+    items = []
+    for action in actions[:ACTION_TASKS_SHOWN]:
+        values = {"text": action.text if len(action.text) <= 120 else action.text[:119] + "…"}
+        url = reverse("inspections:action", args=[action.pk])
+        if action.deadline is None:
+            items.append(Task(_("Khắc phục sau kiểm tra: %(text)s") % values, url))
+            continue
+        days = days_left(action.deadline, today)
+        values.update(deadline=vn_date(action.deadline), days=days)
+        if days < 0:
+            text = _("Đã quá hạn khắc phục (%(deadline)s): %(text)s") % values
+        elif days == 0:
+            text = _("Hôm nay là hạn khắc phục (%(deadline)s): %(text)s") % values
+        else:
+            text = _("Khắc phục sau kiểm tra, còn %(days)s ngày (hạn %(deadline)s): %(text)s") % values
+        items.append(Task(text, url, days <= ACTION_URGENT_DAYS))
+    if len(actions) > ACTION_TASKS_SHOWN:
+        rest = actions[ACTION_TASKS_SHOWN:]
+        urgent = any(a.deadline and days_left(a.deadline, today) <= ACTION_URGENT_DAYS for a in rest)
+        items.append(
+            Task(
+                _("Và %(n)s yêu cầu khắc phục khác chưa báo cáo") % {"n": len(rest)},
+                _register_url(status=RemedialAction.Status.OPEN),
+                urgent,
+            )
+        )
+    return items
+
+
+def _inspector_action_tasks(user) -> list[Task]:
+    """Reports of units waiting for the review of a delegation the inspector belongs to."""
+    from inspections.models import RemedialAction
+
+    rows = list(
+        RemedialAction.objects.filter(status=RemedialAction.Status.REPORTED, finding__visit__members__user=user)
+        .values("finding__visit_id", "finding__visit__unit__name", "finding__visit__plan__year")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by("-finding__visit__plan__year", "finding__visit__unit__name")
+    )
+    return [
+        Task(
+            _("Xem xét %(n)s báo cáo khắc phục của %(unit)s (kiểm tra năm %(year)s)")
+            % {"n": row["n"], "unit": row["finding__visit__unit__name"], "year": row["finding__visit__plan__year"]},
+            _register_url(status=RemedialAction.Status.REPORTED, q=row["finding__visit__unit__name"]),
+            True,
+        )
+        for row in rows
+    ]

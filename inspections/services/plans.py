@@ -86,12 +86,13 @@ def plan_coverage(plan: InspectionPlan, visits: Iterable[Visit] | None = None) -
             entry["planned"] += 1
             entry["visited"] += done
             entry["inactive"] += done and not unit.is_active
+    # One query each when there is something to count (an empty IN list costs no query).
     group_totals = dict(
-        Unit.objects.filter(group_id__in=groups, is_active=True).values_list("group_id").annotate(n=Count("pk")).order_by()
-    ) if groups else {}
+        Unit.objects.filter(group_id__in=list(groups), is_active=True).values_list("group_id").annotate(n=Count("pk")).order_by()
+    )
     parent_totals = dict(
-        Unit.objects.filter(parent_id__in=parents, is_active=True).values_list("parent_id").annotate(n=Count("pk")).order_by()
-    ) if parents else {}
+        Unit.objects.filter(parent_id__in=list(parents), is_active=True).values_list("parent_id").annotate(n=Count("pk")).order_by()
+    )
     group_rows = [
         CoverageRow(
             label=f"{e['obj'].code} – {e['obj'].name}",

@@ -48,7 +48,7 @@ Status = RemedialAction.Status
 REGISTER_ROLES = (Role.HOME_AFFAIRS, Role.INSPECTOR, Role.UNIT_STAFF, Role.UNIT_HEAD)
 PAGE_SIZE = 100
 OVERDUE = "overdue"
-DATE_HELP = gettext_lazy("dd/mm/yyyy; để trống: 15 ngày (theo kế hoạch) sau ngày thông báo kết luận")
+DATE_HELP = gettext_lazy("dd/mm/yyyy; để trống: tính từ ngày thông báo kết luận theo số ngày khắc phục của kế hoạch")
 
 
 # ---------------------------------------------------------------- who may do what
@@ -120,6 +120,7 @@ class ActionForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible_unit"].queryset = Unit.objects.filter(is_active=True).order_by("group__position", "code")
+        self.fields["responsible_unit"].empty_label = _("— đơn vị được kiểm tra —")
         self.fields["deadline"].widget.attrs.update({"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"})
         self.fields["deadline"].error_messages["invalid"] = _("Ngày phải có dạng dd/mm/yyyy.")
 
@@ -256,7 +257,10 @@ def action_add(request, finding_pk: int):
     finding = _get_finding(request.user, finding_pk)
     if request.method != "POST":
         return _form_page(request, ActionForm(initial={"responsible_unit": finding.visit.unit_id}), finding=finding)
-    form = ActionForm(request.POST)
+    data = request.POST.copy()
+    if not data.get("responsible_unit"):  # the visit page's short form: the visited unit
+        data["responsible_unit"] = str(finding.visit.unit_id)
+    form = ActionForm(data)
     if form.is_valid():
         try:
             action_create(

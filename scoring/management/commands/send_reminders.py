@@ -8,11 +8,13 @@ from django.utils import timezone, translation
 
 from core.management_utils import parse_vn_date
 from core.reminders import already_sent, send_once
+from inspections.reminders import inspection_reminders
 from scoring.reminders import due_reminders
 
 # Each feature contributes one function `provider(today) -> list[Reminder]`; add new ones here.
 PROVIDERS = [
     due_reminders,
+    inspection_reminders,
 ]
 
 # Deadlines are dates in the province, whatever the server's clock is set to.
