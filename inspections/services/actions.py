@@ -51,12 +51,16 @@ def _visit_of(action_or_visit) -> Visit:
 
 
 def notice_date(visit: Visit) -> dt.date | None:
-    """Issue date of the visit's conclusion notice in force (the latest issued), or None before it is issued."""
+    """Issue date of the visit's conclusion notice, or None before it is issued.
+
+    A correction replaces a notice but deadlines were set from the first one: the earliest issued
+    notice's date counts (the documents feature uses the same reference when it issues a correction).
+    """
     return (
         InspectionDocument.objects.filter(
             visit=visit, kind=InspectionDocument.Kind.NOTICE, status=InspectionDocument.Status.ISSUED, issue_date__isnull=False
         )
-        .order_by("-issued_at", "-issue_date", "-pk")
+        .order_by("issue_date", "pk")
         .values_list("issue_date", flat=True)
         .first()
     )

@@ -359,3 +359,13 @@ def test_action_page_queries_are_fixed(login, cast, action, django_assert_max_nu
     client = login(cast["inspector"])
     with django_assert_max_num_queries(14):
         assert client.get(reverse("inspections:action", args=[action.pk])).status_code == 200
+
+
+def test_a_correction_keeps_the_first_notice_as_reference(shortcoming, visit_a, cast):
+    first = issue_notice(visit_a, D(2026, 11, 2))
+    InspectionDocument.objects.create(
+        visit=visit_a, kind=InspectionDocument.Kind.NOTICE, status=InspectionDocument.Status.ISSUED, number="13/TB-SNV",
+        issue_date=D(2026, 11, 9), replaces=first,
+    )
+    validate_deadline(visit_a, D(2026, 11, 5))
+    assert action_create(finding=shortcoming, text="Sau đính chính", user=cast["admin"]).deadline == D(2026, 11, 17)
