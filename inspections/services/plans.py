@@ -265,9 +265,13 @@ def _may_join(user) -> bool:
     return user.has_role(Role.INSPECTOR) or user.has_role(Role.HOME_AFFAIRS)
 
 
+KEEP = object()  # "leave the planned date as it is"
+
+
 @transaction.atomic
-def delegation_save(*, visit: Visit, members: list[MemberData], planned_date: dt.date | None = None) -> list[DelegationMember]:
-    """Replace the delegation of a visit: exactly one head; linked accounts must hold the inspector role."""
+def delegation_save(*, visit: Visit, members: list[MemberData], planned_date=KEEP) -> list[DelegationMember]:
+    """Replace the delegation of a visit: exactly one head; linked accounts must hold the inspector role.
+    `planned_date` (a date or None) is changed only when given."""
     locked = Visit.objects.select_for_update().get(pk=visit.pk)
     rows = []
     seen_users = set()
@@ -285,10 +289,14 @@ def delegation_save(*, visit: Visit, members: list[MemberData], planned_date: dt
             if member.user.pk in seen_users:
                 raise InspectionError(_("Tài khoản %(user)s được chọn hai lần.") % {"user": member.user.username}, "members")
             seen_users.add(member.user.pk)
+        position_title, agency = clean_text(member.position_title), clean_text(member.agency)
+        if member.user is not None:  # blanks are taken from the account
+            position_title = position_title or clean_text(member.user.position_title)
+            agency = agency or (member.user.unit.name if member.user.unit_id else "")
         rows.append(
             DelegationMember(
                 visit=locked, user=member.user, full_name=name[:150], role=member.role,
-                position_title=clean_text(member.position_title)[:150], agency=clean_text(member.agency)[:200],
+                position_title=position_title[:150], agency=agency[:200],
             )
         )
     heads = sum(1 for r in rows if r.role == DelegationMember.Role.HEAD)
@@ -302,7 +310,7 @@ def delegation_save(*, visit: Visit, members: list[MemberData], planned_date: dt
         row.position = index
     locked.members.all().delete()
     DelegationMember.objects.bulk_create(rows)
-    if planned_date != locked.planned_date:
+    if planned_date is not KEEP and planned_date != locked.planned_date:
         locked.planned_date = planned_date
         locked.save(update_fields=["planned_date", "updated_at"])
     return rows
