@@ -258,3 +258,16 @@ def documents_for(user):
             visit__unit_id=user.unit_id, status=InspectionDocument.Status.ISSUED
         )
     return queryset.distinct()
+
+
+def plans_for(user):
+    """Inspection plans: Home Affairs and viewers all; an inspector the plans with a visit of his."""
+    from inspections.models import InspectionPlan
+
+    if not user.is_authenticated:
+        return InspectionPlan.objects.none()
+    if user.has_role(Role.HOME_AFFAIRS) or user.has_role(Role.VIEWER):
+        return InspectionPlan.objects.all()
+    if user.has_role(Role.INSPECTOR):
+        return InspectionPlan.objects.filter(pk__in=visits_for(user).values("plan_id"))
+    return InspectionPlan.objects.none()

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import get_visit, is_home_affairs, require_roles, visits_for
+from accounts.access import get_visit, is_home_affairs, plans_for, require_roles, visits_for
 from accounts.models import Role, UnitGroup
 
 from ..forms import (
@@ -42,17 +42,6 @@ from ..services.plans import (
     visit_delete,
     visits_add,
 )
-
-
-def plans_for(user):
-    """Plans the user may read (to move into accounts.access with the other inspection helpers)."""
-    if not user.is_authenticated:
-        return InspectionPlan.objects.none()
-    if user.has_role(Role.HOME_AFFAIRS) or user.has_role(Role.VIEWER):
-        return InspectionPlan.objects.all()
-    if user.has_role(Role.INSPECTOR):
-        return InspectionPlan.objects.filter(pk__in=visits_for(user).values("plan_id"))
-    return InspectionPlan.objects.none()
 
 
 def get_plan(user, pk: int) -> InspectionPlan:

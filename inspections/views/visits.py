@@ -20,7 +20,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
-from accounts.access import can_record_visit, documents_for, get_visit, is_home_affairs, require_edit, visits_for
+from accounts.access import (
+    can_record_visit,
+    documents_for,
+    get_visit,
+    is_home_affairs,
+    plans_for,
+    require_edit,
+    visits_for,
+)
 from accounts.forms import XlsxUploadForm
 from core import staging
 from core.responses import xlsx_response
@@ -38,7 +46,6 @@ from ..services.plans import (
     finding_update,
     visit_record,
 )
-from .plans import plans_for
 
 CHECKLIST_PURPOSE = "inspection-checklist"
 INLINE_TYPES = ("application/pdf", "image/jpeg", "image/png")
