@@ -59,6 +59,10 @@ class Command(BaseCommand):
                 self._user(username, full_name, position, unit_code, roles, groups)
             for group_code, *_rest in CRITERIA:
                 self._round(group_code, year)
+            from inspections import demo as inspection_demo
+
+            if inspection_demo.build(year):
+                self.stdout.write(f"Kế hoạch kiểm tra CCHC năm {year}: 2 cuộc kiểm tra (1 đã kiểm tra).")
         self.stdout.write(self.style.SUCCESS(f"Dữ liệu mẫu sẵn sàng. Mật khẩu mọi tài khoản mẫu: {DEMO_PASSWORD}"))
 
     def _criteria(self, group_code: str, filename: str, name: str, number: str, issuer: str, year: int) -> None:
