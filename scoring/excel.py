@@ -26,7 +26,7 @@ from criteria.models import Criterion
 from scoring import engine
 from scoring.engine.rules import normalize_text
 
-from .models import Assessment, LeafValue, Round, Stage, ValueChange
+from .models import Assessment, AssessmentEvent, LeafValue, Round, Stage, ValueChange
 
 UNIT = Column("unit_code", ("Mã đơn vị", "unit_code"), required=True)
 CRITERION = Column("criterion_code", ("Mã tiêu chí", "criterion_code"), required=True)
@@ -424,6 +424,16 @@ def scores_import(
                 if result.saved:
                     outcome.changed[target] = outcome.changed.get(target, 0) + len(result.saved)
                     saved_total += len(result.saved)
+                    if target_assessment.state != target_assessment.State.DRAFT:
+                        # A file changing a submitted sheet is an event on its timeline too, not only history.
+                        AssessmentEvent.objects.create(
+                            assessment=target_assessment,
+                            actor=user,
+                            from_state=target_assessment.state,
+                            to_state=target_assessment.state,
+                            action="import",
+                            note=_("%(n)s giá trị (%(stage)s) từ tệp %(file)s") % {"n": len(result.saved), "stage": target, "file": filename or reason or ""},
+                        )
             outcome.unchanged = len(rows) - saved_total
             order = {(r.assessment.pk, r.criterion.pk, r.stage): i for i, r in enumerate(rows)}
             changes = (

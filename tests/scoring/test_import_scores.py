@@ -357,3 +357,13 @@ def test_values_typed_on_the_page_show_as_old_values(assessment_a, so_set):
     assert [(c.criterion_code, c.field, c.old, c.new) for c in outcome.changes] == [("1.2.2", "points", "1", "1.50")]
     assert (outcome.changes[0].old_display, outcome.changes[0].new_display) == ("1", "1,5")
     assert value(assessment_a, "1.2.2", Stage.SELF).points == Decimal("1.00")
+
+
+def test_a_file_changing_a_submitted_sheet_leaves_an_event_as_well_as_history(assessment_a, tmp_path, cast):
+    from scoring.models import AssessmentEvent
+
+    Assessment.objects.filter(pk=assessment_a.pk).update(state="submitted")
+    run(write(tmp_path, [GOOD]), "--year", "2026", "--stage", "appraisal", "--user", cast["admin"].username)
+    event = AssessmentEvent.objects.get(assessment=assessment_a, action="import")
+    assert (event.from_state, event.to_state, event.actor) == ("submitted", "submitted", cast["admin"])
+    assert ValueChange.objects.filter(assessment=assessment_a).exists()
