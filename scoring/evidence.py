@@ -140,7 +140,7 @@ def check_upload(uploaded_file: UploadedFile) -> tuple[str, str, str, int]:
 
 def _lock_open(assessment: Assessment, purpose: str) -> Assessment:
     """Lock the assessment row and check it still takes evidence for `purpose` (call inside atomic)."""
-    locked = Assessment.objects.select_for_update().select_related("round").get(pk=assessment.pk)
+    locked = Assessment.objects.select_for_update(of=("self",)).select_related("round").get(pk=assessment.pk)
     if purpose == LeafEvidence.Purpose.SELF:
         if not unit_can_edit(locked):
             raise ScoringError(_("Phiếu đã nộp hoặc đã quá hạn tự chấm; không thể thay đổi tài liệu kiểm chứng."))

@@ -155,7 +155,7 @@ def action_create(*, finding: Finding, text: str, user, responsible_unit=None, d
 def action_update(*, action: RemedialAction, text: str, responsible_unit, deadline: dt.date | None, user) -> RemedialAction:
     """Change the request, its unit or its deadline; refused once closed, and the unit once it has reported."""
     text = _check_text(text)
-    locked = RemedialAction.objects.select_for_update().select_related("finding__visit__plan").get(pk=action.pk)
+    locked = RemedialAction.objects.select_for_update(of=("self",)).select_related("finding__visit__plan").get(pk=action.pk)
     if locked.status == Status.CLOSED:
         raise ActionError(_("Yêu cầu đã hoàn thành; không sửa được nữa."), code="closed")
     if locked.status == Status.REPORTED and responsible_unit.pk != locked.responsible_unit_id:

@@ -609,7 +609,7 @@ def document_issue(*, document: InspectionDocument, user) -> InspectionDocument:
     """Freeze a draft: check it, fill the notice's default deadlines, store the snapshot and the PDF
     bytes, mark it issued; issuing a conclusion notice concludes the visit."""
     document = (
-        InspectionDocument.objects.select_for_update()
+        InspectionDocument.objects.select_for_update(of=("self",))  # PostgreSQL: no lock through the nullable "replaces" join
         .select_related("visit__plan__organizer", "visit__unit", "replaces")
         .get(pk=document.pk)
     )

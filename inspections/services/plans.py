@@ -371,7 +371,7 @@ def check_criterion_code(code: str, visit: Visit, codes: set[str] | None = None,
 
 def lock_open_visit(visit: Visit) -> Visit:
     """Lock the visit row and check it still takes changes (call inside atomic)."""
-    locked = Visit.objects.select_for_update().select_related("plan", "unit").get(pk=visit.pk)
+    locked = Visit.objects.select_for_update(of=("self",)).select_related("plan", "unit").get(pk=visit.pk)
     if locked.status == Visit.Status.CONCLUDED:
         raise InspectionError(_("Đã có thông báo kết luận kiểm tra; không thể thay đổi kết quả kiểm tra."))
     return locked
