@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 
 class InspectionDocument(models.Model):
@@ -13,7 +13,7 @@ class InspectionDocument(models.Model):
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Dự thảo")
-        ISSUED = "issued", _("Đã ban hành")
+        ISSUED = "issued", pgettext_lazy("document", "Đã ban hành")
 
     visit = models.ForeignKey("inspections.Visit", on_delete=models.PROTECT, related_name="documents")
     kind = models.CharField(_("loại văn bản"), max_length=10, choices=Kind.choices)
