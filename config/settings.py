@@ -33,6 +33,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every later middleware's log lines carry the request id as well.
+    "core.request_id.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -133,14 +135,58 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if SECURE 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=SECURE)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=SECURE)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+# Load balancers probe app servers over plain HTTP behind the TLS proxy: answer, do not redirect.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/?$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"  # evidence viewers opt in with @xframe_options_sameorigin
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 
+# App servers keep no state of their own, so any of several can answer any request:
+# sessions live in the database (never in a server's memory or local files), uploads in Django
+# storage (MEDIA_ROOT on a shared folder, or S3-compatible storage through django-storages), and
+# the cache in Redis when REDIS_URL is set. Without Redis each process has a small local cache:
+# nothing in the app relies on it being shared, it only saves work.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="cchc"),
+            "TIMEOUT": 300,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cchc"}}
+
+# Background jobs (core/jobs.py). With CELERY_BROKER_URL (Redis) a Celery worker runs them
+# (`celery -A config worker`) and the page shows its progress; without it the same job runs
+# in-process at once, inside the request that starts it, so `make run` needs no broker or worker.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-job leaves it to another worker
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long jobs: one at a time per worker process
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_RESULT_BACKEND = None  # the Job row is the result; Celery keeps none
+CELERY_TIMEZONE = TIME_ZONE
+# Above this many units the ranking PDF and Excel are built as a background job.
+JOB_UNITS_THRESHOLD = env.int("JOB_UNITS_THRESHOLD", default=300)
+
+# Every line names the request it belongs to (core/request_id.py): with several app servers and
+# workers writing at once, the id is what ties one user's request together across the logs.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "core.request_id.RequestIdFilter"}},
+    "formatters": {
+        "request_id": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "request_id"},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -3,9 +3,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as accounts_views
+from core import views as core_views
+from core.health import healthz
 
 urlpatterns = [
     path("", accounts_views.home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("cong-viec/", include((core_views.urlpatterns, "core"))),
     path("dang-nhap/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("dang-xuat/", auth_views.LogoutView.as_view(), name="logout"),
     path(

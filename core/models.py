@@ -26,3 +26,47 @@ class SentReminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} → {self.user_id}"
+
+
+def job_result_path(job: "Job", filename: str) -> str:
+    return f"jobs/{job.created_at:%Y/%m}/{job.pk}/{filename}"
+
+
+class Job(models.Model):
+    """One piece of long work (a large export, a batch of PDFs) run in the background (core/jobs.py).
+
+    The row is both the queue entry the page polls and the result: the file is kept in Django
+    storage, so whichever app server the user's next request reaches can offer it for download.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Đang chờ")
+        RUNNING = "running", _("Đang chạy")
+        DONE = "done", _("Hoàn thành")
+        FAILED = "failed", _("Lỗi")
+
+    kind = models.CharField(_("loại công việc"), max_length=60)
+    params = models.JSONField(_("tham số"), default=dict, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("người tạo"))
+    status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("tiến độ (%)"), default=0)
+    message = models.TextField(_("thông báo"), blank=True)
+    result = models.FileField(_("kết quả"), upload_to=job_result_path, max_length=300, blank=True)
+    result_name = models.CharField(_("tên tệp kết quả"), max_length=200, blank=True)
+    request_id = models.CharField(_("mã yêu cầu"), max_length=128, blank=True)
+    created_at = models.DateTimeField(_("ngày tạo"), default=timezone.now)
+    started_at = models.DateTimeField(_("bắt đầu"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("kết thúc"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="job_user_recent")]
+        verbose_name = _("công việc nền")
+        verbose_name_plural = _("công việc nền")
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -1,6 +1,6 @@
 """Each views module declares its own `urlpatterns`; they are joined here."""
 
-from .views import actions, documents, plans, visits
+from .views import actions, documents, exports, plans, visits
 
 app_name = "inspections"
-urlpatterns = [*plans.urlpatterns, *visits.urlpatterns, *actions.urlpatterns, *documents.urlpatterns]
+urlpatterns = [*plans.urlpatterns, *visits.urlpatterns, *actions.urlpatterns, *documents.urlpatterns, *exports.urlpatterns]

@@ -133,9 +133,11 @@ def values_save(
     user=None,
     reason: str = "",
     require_reason_against: str | None = None,
+    guard=None,
 ) -> SaveResult:
     """Validate each entry with the engine; save the valid ones with a history row per changed field.
 
+    `guard(locked_assessment) -> bool`: re-checked under the row lock (e.g. "the unit may still edit").
     `require_reason_against`: the stage a new value is compared to ("self" for the appraisal,
     "appraisal" for the final appraisal); where the points differ, a reason (the entry's note or
     `reason`) is required.
@@ -145,6 +147,10 @@ def values_save(
     with transaction.atomic():
         # Lock the assessment: two app servers saving the same sheet queue up here.
         locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        # The caller's permission was checked before the lock; a submission committed meanwhile
+        # must win, so the state is checked again under the lock.
+        if guard is not None and not guard(locked):
+            raise ScoringError(_("Phiếu vừa thay đổi trạng thái; giá trị không được lưu."))
         tree, grouped = calculation.load(locked)
         existing = {v.criterion_id: v for v in locked.values.filter(stage=stage)}
         changes: list[ValueChange] = []

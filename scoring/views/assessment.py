@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -79,7 +80,7 @@ def assessment_detail(request, pk: int):
     return render(request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self"))
 
 
-def _save(request, assessment, stage: str, *, require_reason_against: str | None = None):
+def _save(request, assessment, stage: str, *, require_reason_against: str | None = None, guard=None):
     """Save the posted leaves at `stage`; return the sheet with errors, or None when all saved."""
     criteria = list(assessment.round.criteria_set.criteria.all())
     typed = sheets.typed_from_post(criteria, request.POST)
@@ -91,9 +92,17 @@ def _save(request, assessment, stage: str, *, require_reason_against: str | None
             entries.append(LeafEntry(by_code[code], value.to_input(tree.nodes[code]), note=value.note))
         except engine.InputError as exc:
             errors[code] = exc
-    result = values_save(
-        assessment=assessment, stage=stage, entries=entries, user=request.user, require_reason_against=require_reason_against
-    )
+    try:
+        result = values_save(
+            assessment=assessment,
+            stage=stage,
+            entries=entries,
+            user=request.user,
+            require_reason_against=require_reason_against,
+            guard=guard,
+        )
+    except ScoringError as exc:
+        raise PermissionDenied(exc.message) from exc
     errors.update(result.errors)
     if not errors:
         return None, result
@@ -109,7 +118,7 @@ def _save(request, assessment, stage: str, *, require_reason_against: str | None
 def assessment_save(request, pk: int):
     assessment = get_assessment(request.user, pk)
     require_edit(can_edit_self(request.user, assessment))
-    sheet, result = _save(request, assessment, Stage.SELF)
+    sheet, result = _save(request, assessment, Stage.SELF, guard=lambda locked: can_edit_self(request.user, locked))
     if sheet is None:
         messages.success(request, _("Đã lưu %(n)s tiêu chí.") % {"n": len(result.saved)} if result.saved else _("Không có thay đổi."))
         return redirect("scoring:assessment", pk=pk)
@@ -203,7 +212,9 @@ def appraisal(request, pk: int):
             messages.error(request, _("Phiếu đang ở trạng thái “%(s)s”, không thẩm định được.") % {"s": assessment.get_state_display()})
             return redirect("scoring:appraisal", pk=pk)
         against = "self" if stage == Stage.APPRAISAL else "appraisal"
-        sheet, result = _save(request, assessment, stage, require_reason_against=against)
+        sheet, result = _save(
+            request, assessment, stage, require_reason_against=against, guard=lambda locked: appraisal_stage(locked) == stage
+        )
         if sheet is None:
             messages.success(request, _("Đã lưu %(n)s tiêu chí.") % {"n": len(result.saved)} if result.saved else _("Không có thay đổi."))
             return redirect("scoring:appraisal", pk=pk)

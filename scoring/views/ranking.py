@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -24,17 +25,71 @@ def _stage(request) -> str:
     return "self" if request.GET.get("stage") == "self" else "final"
 
 
-def _ranking_for(request, round_):
-    """Readers of the group may pick any publication; units only ever see the latest published one."""
-    number = request.GET.get("cong-bo")
-    if number and sees_group_results(request.user, round_):
-        if not number.isdigit() or not round_.publications.filter(number=int(number)).exists():
+def _publication_number(user, round_, number: str | None) -> int | None:
+    """The publication the user asked for and may read, None for the current ranking; raises
+    Http404/PermissionDenied. Readers of the group may pick any publication; units only ever see
+    the latest published one, never the provisional ranking. Checked without computing anything,
+    so background jobs can repeat the check cheaply."""
+    reader = sees_group_results(user, round_)
+    if number and reader:
+        if not str(number).isdigit() or not round_.publications.filter(number=int(number)).exists():
             raise Http404
-        return rankings.current(round_, publication_number=int(number))
-    ranking = rankings.current(round_)
-    if ranking.provisional and not sees_group_results(request.user, round_):
+        return int(number)
+    if not reader and not round_.is_published:
         raise PermissionDenied
-    return ranking
+    return None
+
+
+def _ranking_for(request, round_):
+    number = _publication_number(request.user, round_, request.GET.get("cong-bo"))
+    return rankings.current(round_, publication_number=number)
+
+
+def _xlsx_name(round_, ranking) -> str:
+    suffix = "tam-tinh" if ranking.provisional else f"cong-bo-{ranking.publication.number}"
+    return f"chi-so-cchc-{round_.group.code}-{round_.year}-{suffix}.xlsx"
+
+
+def ranking_job_check(user, params: dict) -> None:
+    """core.jobs check for the ranking PDF and Excel: the same access as the ranking page."""
+    round_ = get_round_for_ranking(user, int(params["round"]))
+    _publication_number(user, round_, params.get("publication"))
+
+
+def ranking_xlsx_job(job, progress):
+    """core.jobs run: the Excel workbook of a (large) group."""
+    from core.excel import workbook_bytes
+
+    round_ = get_round_for_ranking(job.user, int(job.params["round"]))
+    number = _publication_number(job.user, round_, job.params.get("publication"))
+    progress(10, _("Đang tính xếp hạng…"))
+    ranking = rankings.current(round_, publication_number=number)
+    progress(50, _("Đang ghi bảng tính…"))
+    return _xlsx_name(round_, ranking), workbook_bytes(exports.workbook(ranking))
+
+
+@require_POST
+@login_required
+def ranking_job_start(request, pk: int):
+    """Start the Excel or PDF export of the ranking as a background job and go to its page."""
+    from core.jobs import job_start
+
+    round_ = get_round_for_ranking(request.user, pk)
+    kind = {"xlsx": "ranking_xlsx", "pdf": "ranking_pdf"}.get(request.POST.get("format", ""))
+    if kind is None:
+        raise Http404
+    params = {"round": round_.pk, "stage": _stage_value(request.POST.get("stage")), "publication": request.POST.get("cong-bo", "")}
+    job = job_start(kind, params, request.user)
+    return redirect("core:job", pk=job.pk)
+
+
+def _stage_value(value: str | None) -> str:
+    return "self" if value == "self" else "final"
+
+
+def background_exports(round_) -> bool:
+    """Large groups get their exports as background jobs (settings.JOB_UNITS_THRESHOLD)."""
+    return round_.assessments.count() > settings.JOB_UNITS_THRESHOLD
 
 
 @login_required
@@ -61,6 +116,7 @@ def ranking_page(request, pk: int):
             "is_admin": is_home_affairs(request.user),
             "not_final": round_.assessments.exclude(state=Assessment.State.FINALIZED).count() if reader else 0,
             "own_unit_id": request.user.unit_id,
+            "background_exports": background_exports(round_),
             "pub_query": f"&cong-bo={ranking.publication.number}" if request.GET.get("cong-bo") and ranking.publication else "",
         },
     )
@@ -70,8 +126,7 @@ def ranking_page(request, pk: int):
 def ranking_xlsx(request, pk: int):
     round_ = get_round_for_ranking(request.user, pk)
     ranking = _ranking_for(request, round_)
-    suffix = "tam-tinh" if ranking.provisional else f"cong-bo-{ranking.publication.number}"
-    return xlsx_response(exports.workbook(ranking), f"chi-so-cchc-{round_.group.code}-{round_.year}-{suffix}.xlsx")
+    return xlsx_response(exports.workbook(ranking), _xlsx_name(round_, ranking))
 
 
 @require_POST
@@ -138,6 +193,7 @@ def unit_result(request, pk: int, code: str):
 urlpatterns = [
     path("ky/<int:pk>/xep-hang/", ranking_page, name="ranking"),
     path("ky/<int:pk>/xep-hang/excel/", ranking_xlsx, name="ranking_xlsx"),
+    path("ky/<int:pk>/xep-hang/tao-trong-nen/", ranking_job_start, name="ranking_job"),
     path("ky/<int:pk>/cong-bo/", round_publish_view, name="round_publish"),
     path("ky/<int:pk>/don-vi/<str:code>/", unit_result, name="unit_result"),
 ]

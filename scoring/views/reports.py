@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from accounts.access import get_round_for_ranking
@@ -115,6 +116,17 @@ def ranking_pdf(request, pk: int):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
+
+
+def ranking_pdf_job(job, progress):
+    """core.jobs run: the ranking report of a (large) group; access is checked by
+    scoring.views.ranking.ranking_job_check, the same as ranking_pdf's."""
+    round_ = get_round_for_ranking(job.user, int(job.params["round"]))
+    stage = "self" if job.params.get("stage") == "self" else "final"
+    progress(10, _("Đang tính xếp hạng…"))
+    context = ranking_report_context(rankings.current(round_), stage)
+    progress(40, _("Đang dựng tệp PDF…"))
+    return f"xep-hang-{round_.group.code}-{round_.year}-{stage}.pdf", render_pdf("documents/ranking_report.html", context)
 
 
 urlpatterns = [

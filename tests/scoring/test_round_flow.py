@@ -301,3 +301,18 @@ def test_assessment_and_round_pages_have_fixed_query_counts(login, cast, round_s
     assert _queries(client, reverse("scoring:round", args=[round_so.pk])) == round_before
     assert _queries(client, reverse("scoring:assessment", args=[assessment_a.pk])) == page_before
     assert _queries(client, reverse("scoring:appraisal", args=[assessment_a.pk])) == appraisal_before
+
+
+def test_a_save_that_loses_the_race_with_a_submission_changes_nothing(cast, assessment_a):
+    """The view checks permission before the row lock; the state is checked again under it."""
+    from scoring import engine
+    from scoring.services import LeafEntry, ScoringError, unit_can_edit, values_save
+
+    stale = Assessment.objects.get(pk=assessment_a.pk)  # read while still a draft
+    Assessment.objects.filter(pk=assessment_a.pk).update(state="submitted")  # a submission commits meanwhile
+    with pytest.raises(ScoringError):
+        values_save(
+            assessment=stale, stage="self", entries=[LeafEntry(leaf(stale, "1.2.2"), engine.LeafInput(points=D("1")))],
+            user=cast["staff_a"], guard=unit_can_edit,
+        )
+    assert not LeafValue.objects.exists() and not ValueChange.objects.exists()

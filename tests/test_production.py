@@ -1,0 +1,111 @@
+"""Production plumbing: the health endpoint, request ids in responses and logs, stateless settings."""
+
+import json
+import logging
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from core import health
+from core.request_id import HEADER, RequestIdFilter, request_id_get
+
+
+@pytest.mark.django_db
+def test_healthz_answers_without_login(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert json.loads(response.content) == {"status": "ok", "db": "ok", "cache": "ok"}
+    assert "no-cache" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_healthz_names_the_failing_part(client, monkeypatch):
+    def broken():
+        raise ConnectionError("cache down")
+
+    monkeypatch.setitem(health.CHECKS, "cache", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert json.loads(response.content) == {"status": "error", "db": "ok", "cache": "error"}
+    assert "cache down" not in response.content.decode()  # details go to the log only
+
+
+@pytest.mark.django_db
+def test_healthz_reports_a_database_that_cannot_answer(client, monkeypatch):
+    def broken():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_healthz")
+
+    monkeypatch.setitem(health.CHECKS, "db", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert json.loads(response.content)["db"] == "error"
+
+
+@pytest.mark.django_db
+@override_settings(SECURE_SSL_REDIRECT=True)
+def test_healthz_is_not_redirected_to_https(client):
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/dang-nhap/").status_code == 301
+
+
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.addFilter(RequestIdFilter())
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@pytest.fixture
+def request_log():
+    handler = _Records()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    yield handler.records
+    logger.removeHandler(handler)
+
+
+@pytest.mark.django_db
+def test_a_sane_request_id_is_kept_and_on_every_log_line(client, request_log):
+    response = client.get("/khong-co-trang-nay/", HTTP_X_REQUEST_ID="lb-7f3a.42")
+    assert response.status_code == 404
+    assert response[HEADER] == "lb-7f3a.42"
+    assert request_log and all(r.request_id == "lb-7f3a.42" for r in request_log)
+    formatted = logging.Formatter("[%(request_id)s] %(message)s").format(request_log[0])
+    assert formatted.startswith("[lb-7f3a.42] Not Found")
+    assert request_id_get() == "-"  # nothing leaks past the request
+
+
+@pytest.mark.django_db
+def test_an_unsafe_request_id_is_replaced(client, request_log):
+    response = client.get("/khong-co-trang-nay/", HTTP_X_REQUEST_ID="x\nFAKE log line")
+    generated = response[HEADER]
+    assert generated != "x\nFAKE log line" and len(generated) == 32 and generated.isalnum()
+    assert all(r.request_id == generated for r in request_log)
+    other = client.get("/healthz")[HEADER]
+    assert other != generated
+
+
+def test_settings_keep_app_servers_stateless(settings):
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"
+    assert settings.MIDDLEWARE[0] == "core.request_id.RequestIdMiddleware"
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_id"]
+
+
+def test_redis_url_selects_the_redis_cache():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'], settings.CELERY_TASK_ALWAYS_EAGER)"
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": "redis://127.0.0.1:6379/3",
+           "CELERY_BROKER_URL": "redis://127.0.0.1:6379/4"}
+    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=root, env=env,
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["django.core.cache.backends.redis.RedisCache", "False"]
