@@ -109,7 +109,7 @@ def ranking_page(request, pk: int):
             "units": [(u, *u.figures(stage)) for u in ordered],
             "domains": ranking.domains,
             "domain_rows": [(u, [u.domains.get(code) for code, *_r in ranking.domains]) for u in ranking.ordered("final")],
-            "chart": charts.ranking_bar_svg(ranking, stage=stage) if ordered else "",
+            "chart": charts.ranking_bar_page_svg(ranking, stage=stage) if ordered else "",
             "status": exports.status_text(ranking),
             "publications": round_.publications.order_by("-number") if reader else [],
             "reader": reader,

@@ -197,3 +197,11 @@ def test_ranking_page_queries_do_not_grow_with_units(scored, login, cast, groups
     round_add_units(round_=scored)
     ranking.round_publish(round_=scored)
     assert count() == published
+
+
+def test_the_page_chart_draws_every_unit_with_its_index(scored):
+    from scoring.charts import ranking_bar_page_svg
+
+    svg = ranking_bar_page_svg(ranking.compute(scored), stage="final")
+    assert svg.startswith("<svg") and svg.count("<rect") == 4
+    assert "1. Sở Tư pháp" in svg and "46,43" in svg and "B ≥ 30" in svg
