@@ -101,10 +101,21 @@ def compute(round_: Round) -> Ranking:
     rows = LeafValue.objects.filter(assessment__round=round_).values_list(
         "assessment_id", "criterion_id", "stage", "not_applicable", "points", "option", "numerator", "denominator", "count", "rate"
     )
-    for assessment_id, criterion_id, stage, na, points, option, numerator, denominator, count, rate in rows.iterator(chunk_size=5000):
-        per_assessment[assessment_id].setdefault(code_of[criterion_id], {})[stage] = engine.LeafInput(
-            not_applicable=na, points=points, option=option or None, numerator=numerator, denominator=denominator, count=count, rate=rate
-        )
+    # The same input recurs across units (an option, a count, a rate): one LeafInput and one validity
+    # check per distinct (leaf, input) instead of per row keeps a 800 × 120 round's overhead down.
+    shared: dict[tuple, engine.LeafInput] = {}
+    checked: dict[int, bool] = {}  # id(stored input) -> valid
+    for assessment_id, criterion_id, stage, *raw in rows.iterator(chunk_size=5000):
+        key = (criterion_id, *raw)
+        value = shared.get(key)
+        if value is None:
+            na, points, option, numerator, denominator, count, rate = raw
+            value = shared[key] = engine.LeafInput(
+                not_applicable=na, points=points, option=option or None, numerator=numerator, denominator=denominator, count=count, rate=rate
+            )
+            checked[id(value)] = _valid(tree, code_of[criterion_id], value)
+        per_assessment[assessment_id].setdefault(code_of[criterion_id], {})[stage] = value
+    survey_valid: dict[tuple, bool] = {}
     units = []
     assessments = round_.assessments.select_related("unit").order_by("unit__code")
     for assessment in assessments:
@@ -112,8 +123,8 @@ def compute(round_: Round) -> Ranking:
         results = {}
         for stage in STAGES:
             inputs = choose_inputs(tree, per_leaf, stage)
-            valid = {code: value for code, value in inputs.items() if _valid(tree, code, value)}
-            results[stage] = engine.compute_tree(tree, valid, include_survey=(stage != "self"))
+            inputs = {code: value for code, value in inputs.items() if _checked(tree, code, value, checked, survey_valid)}
+            results[stage] = engine.compute_tree(tree, inputs, include_survey=(stage != "self"))
         own, final = results["self"], results["final"]
         unit = RankedUnit(
             unit_id=assessment.unit_id,
@@ -146,6 +157,17 @@ def compute(round_: Round) -> Ranking:
     ranking = Ranking(round_, units, domains, leaves, round_.tie_rule, round_.bands)
     _rank(ranking)
     return ranking
+
+
+def _checked(tree: engine.Tree, code: str, value: engine.LeafInput, checked: dict[int, bool], survey_valid: dict[tuple, bool]) -> bool:
+    known = checked.get(id(value))
+    if known is not None:
+        return known
+    # choose_inputs builds a fresh LeafInput(rate=…) for survey leaves: memoised by its rate.
+    key = (code, value.rate)
+    if key not in survey_valid:
+        survey_valid[key] = _valid(tree, code, value)
+    return survey_valid[key]
 
 
 def _valid(tree: engine.Tree, code: str, value: engine.LeafInput) -> bool:
