@@ -116,6 +116,8 @@ def compute(round_: Round) -> Ranking:
             checked[id(value)] = _valid(tree, code_of[criterion_id], value)
         per_assessment[assessment_id].setdefault(code_of[criterion_id], {})[stage] = value
     survey_valid: dict[tuple, bool] = {}
+    memo: dict = {}  # leaf results by (code, id(input)), shared by every unit (see compute_tree)
+    keep_alive: list = []  # inputs made per unit stay referenced, so no id is reused while memo lives
     units = []
     assessments = round_.assessments.select_related("unit").order_by("unit__code")
     for assessment in assessments:
@@ -124,7 +126,8 @@ def compute(round_: Round) -> Ranking:
         for stage in STAGES:
             inputs = choose_inputs(tree, per_leaf, stage)
             inputs = {code: value for code, value in inputs.items() if _checked(tree, code, value, checked, survey_valid)}
-            results[stage] = engine.compute_tree(tree, inputs, include_survey=(stage != "self"))
+            keep_alive.append(inputs)
+            results[stage] = engine.compute_tree(tree, inputs, include_survey=(stage != "self"), memo=memo)
         own, final = results["self"], results["final"]
         unit = RankedUnit(
             unit_id=assessment.unit_id,

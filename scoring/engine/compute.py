@@ -264,11 +264,17 @@ def compute_tree(
     inputs: Mapping[str, LeafInput],
     *,
     include_survey: bool = True,
+    memo: dict | None = None,
 ) -> TreeResult:
     """Points, maxima, total and index of one unit on one criteria tree.
 
     With include_survey=False (the self-scoring stage) survey leaves are left
     out of both the points and the maximum.
+
+    `memo`: a dict shared across calls on the same tree, keyed by (leaf code, id(input)). A
+    ranking passes the same LeafInput object for every unit that entered the same value, so a
+    leaf's points are worked out once per distinct value instead of once per unit. The caller
+    keeps the inputs alive while the memo is in use (ids are only unique among live objects).
     """
     tree = nodes if isinstance(nodes, Tree) else Tree(nodes)
     result = TreeResult()
@@ -285,11 +291,17 @@ def compute_tree(
         is_survey = node.method is Method.SURVEY
         if is_survey and not include_survey:
             continue
-        try:
-            leaf = leaf_points(node, inputs.get(code))
-        except InputError as exc:
-            exc.code = code
-            raise
+        value = inputs.get(code)
+        key = (code, id(value)) if memo is not None else None
+        leaf = memo.get(key) if key is not None else None
+        if leaf is None:
+            try:
+                leaf = leaf_points(node, value)
+            except InputError as exc:
+                exc.code = code
+                raise
+            if key is not None:
+                memo[key] = leaf
         result.leaves[code] = leaf
         if leaf.applicable:
             points[code] = leaf.points if leaf.points is not None else ZERO

@@ -398,3 +398,26 @@ def test_tree_with_missing_parent_is_refused():
 def test_empty_tree():
     result = compute_tree([], {})
     assert (result.total, result.maximum, result.index) == (0, 0, 0)
+
+
+def test_a_shared_memo_gives_the_same_results_as_computing_each_unit_alone():
+    """Rankings pass one memo for all units; identical inputs are shared objects."""
+    from decimal import Decimal as D
+
+    from scoring.engine import Kind, LeafInput, Method, Node, Tree, compute_tree, parse_rule
+
+    nodes = [
+        Node("1", None, Kind.SCORE, D("4")),
+        Node("1.1", "1", Kind.SCORE, D("2"), Method.BANDS, parse_rule(Method.BANDS, ">= 90% = 2; còn lại = 0", D("2"))),
+        Node("1.2", "1", Kind.SCORE, D("2"), Method.PER_ITEM, parse_rule(Method.PER_ITEM, "0,5", D("2"))),
+    ]
+    tree = Tree(nodes)
+    shared = {n: LeafInput(count=n) for n in range(5)}
+    units = [
+        {"1.1": LeafInput(numerator=D(n), denominator=D(10)), "1.2": shared[n % 5]} for n in range(11)
+    ]
+    memo: dict = {}
+    with_memo = [compute_tree(tree, inputs, memo=memo) for inputs in units]
+    alone = [compute_tree(tree, inputs) for inputs in units]
+    assert [(r.total, r.index) for r in with_memo] == [(r.total, r.index) for r in alone]
+    assert len(memo) < 2 * len(units)  # the shared count inputs were computed once each
