@@ -267,7 +267,7 @@ def _dec(value) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
-def load(publication: Publication) -> Ranking:
+def load(publication: Publication, *, with_leaves: bool = True) -> Ranking:
     """A published ranking exactly as it was frozen."""
     units = [
         RankedUnit(
@@ -297,9 +297,10 @@ def load(publication: Publication) -> Ranking:
                 )
                 for code, d in r.domains.items()
             },
-            leaves={code: (_dec(s), _dec(f)) for code, (s, f) in r.leaves.items()},
+            leaves={code: (_dec(s), _dec(f)) for code, (s, f) in r.leaves.items()} if with_leaves else {},
         )
-        for r in publication.results.all()
+        # Pages that show no per-criterion figure skip the largest column (units × leaves of JSON).
+        for r in (publication.results.all() if with_leaves else publication.results.defer("leaves"))
     ]
     domains = [(code, title, Decimal(maximum)) for code, title, maximum in publication.domains]
     leaves = [(code, title, Decimal(maximum), kind, method) for code, title, maximum, kind, method in publication.leaves]
@@ -310,10 +311,10 @@ def latest_publication(round_: Round) -> Publication | None:
     return round_.publications.order_by("-number").first()
 
 
-def current(round_: Round, *, publication_number: int | None = None) -> Ranking:
+def current(round_: Round, *, publication_number: int | None = None, with_leaves: bool = True) -> Ranking:
     """The published snapshot (the latest, or the one asked for), else the provisional ranking."""
     if publication_number is not None:
         publication = round_.publications.filter(number=publication_number).first()
     else:
         publication = latest_publication(round_)
-    return load(publication) if publication is not None else compute(round_)
+    return load(publication, with_leaves=with_leaves) if publication is not None else compute(round_)

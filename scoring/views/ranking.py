@@ -40,9 +40,9 @@ def _publication_number(user, round_, number: str | None) -> int | None:
     return None
 
 
-def _ranking_for(request, round_):
+def _ranking_for(request, round_, *, with_leaves: bool = True):
     number = _publication_number(request.user, round_, request.GET.get("cong-bo"))
-    return rankings.current(round_, publication_number=number)
+    return rankings.current(round_, publication_number=number, with_leaves=with_leaves)
 
 
 def _xlsx_name(round_, ranking) -> str:
@@ -96,7 +96,7 @@ def background_exports(round_) -> bool:
 def ranking_page(request, pk: int):
     round_ = get_round_for_ranking(request.user, pk)
     stage = _stage(request)
-    ranking = _ranking_for(request, round_)
+    ranking = _ranking_for(request, round_, with_leaves=False)
     ordered = ranking.ordered(stage)
     reader = sees_group_results(request.user, round_)
     return render(
