@@ -63,14 +63,11 @@ def unit_import(request):
 @require_POST
 @require_roles(Role.HOME_AFFAIRS)
 def unit_import_confirm(request):
-    token = request.POST.get("token", "")
-    entry = staging.fetch(request, token, purpose="units")
-    if entry is None:
-        messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
+    staged = staging.take(request, purpose="units")
+    if staged is None:
         return redirect("unit_import")
-    with staging.open_staged(entry) as handle:
-        outcome = units_import(source=handle.read())
-    staging.discard(request, token)
+    entry, data = staged
+    outcome = units_import(source=data)
     if not outcome.ok:  # the data changed since the preview
         return render(request, "accounts/unit_import_preview.html", {"outcome": outcome, "token": "", "filename": entry["name"]})
     messages.success(

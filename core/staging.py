@@ -40,3 +40,24 @@ def discard(request, token: str) -> None:
     request.session[SESSION_KEY] = staged
     if entry and default_storage.exists(entry["path"]):
         default_storage.delete(entry["path"])
+
+
+def take(request, *, purpose: str, **meta) -> tuple[dict, bytes] | None:
+    """The confirm step of every import: the staged file of the POSTed token, read and discarded.
+
+    `meta` must match what was staged (the same assessment, visit or round), so a token cannot be
+    replayed on another page. None — with the message users see — when the token is unknown,
+    already used or for something else.
+    """
+    from django.contrib import messages
+    from django.utils.translation import gettext as _
+
+    token = request.POST.get("token", "")
+    entry = fetch(request, token, purpose=purpose)
+    if entry is None or any(entry["meta"].get(key) != value for key, value in meta.items()):
+        messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
+        return None
+    with open_staged(entry) as handle:
+        data = handle.read()
+    discard(request, token)
+    return entry, data

@@ -95,20 +95,15 @@ def criteria_import(request):
 @require_POST
 @require_roles(Role.HOME_AFFAIRS)
 def criteria_import_confirm(request):
-    token = request.POST.get("token", "")
-    entry = staging.fetch(request, token, purpose="criteria")
-    if entry is None:
-        messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
+    staged = staging.take(request, purpose="criteria")
+    if staged is None:
         return redirect("criteria:import")
+    entry, data = staged
     try:
-        with staging.open_staged(entry) as handle:
-            outcome = criteria_set_import(
-                source=handle.read(), user=request.user, filename=entry["name"], **_import_kwargs(entry["meta"])
-            )
+        outcome = criteria_set_import(source=data, user=request.user, filename=entry["name"], **_import_kwargs(entry["meta"]))
     except CriteriaError as exc:
         messages.error(request, exc.message)
         return redirect("criteria:import")
-    staging.discard(request, token)
     if not outcome.ok:
         return render(request, "criteria/import_preview.html", {"outcome": outcome, "token": "", "meta": entry["meta"], "filename": entry["name"]})
     messages.success(

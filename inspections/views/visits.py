@@ -326,14 +326,11 @@ def checklist_upload(request, pk: int):
 @login_required
 def checklist_confirm(request, pk: int):
     visit = _recordable(request, pk)
-    token = request.POST.get("token", "")
-    entry = staging.fetch(request, token, purpose=CHECKLIST_PURPOSE)
-    if entry is None or entry["meta"].get("visit") != visit.pk:
-        messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
+    staged = staging.take(request, purpose=CHECKLIST_PURPOSE, visit=visit.pk)
+    if staged is None:
         return redirect("inspections:checklist_upload", pk=pk)
-    with staging.open_staged(entry) as handle:
-        outcome = checklist_import(visit=visit, source=handle.read(), user=request.user, dry_run=False)
-    staging.discard(request, token)
+    entry, data = staged
+    outcome = checklist_import(visit=visit, source=data, user=request.user, dry_run=False)
     if not outcome.ok:  # the visit changed since the preview
         return render(
             request,

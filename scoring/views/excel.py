@@ -84,14 +84,11 @@ def sheet_upload(request, pk: int):
 @login_required
 def sheet_confirm(request, pk: int):
     assessment = _editable(request, pk)
-    token = request.POST.get("token", "")
-    entry = staging.fetch(request, token, purpose=SHEET_PURPOSE)
-    if entry is None or entry["meta"].get("assessment") != assessment.pk:
-        messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
+    staged = staging.take(request, purpose=SHEET_PURPOSE, assessment=assessment.pk)
+    if staged is None:
         return redirect("scoring:sheet_upload", pk=pk)
-    with staging.open_staged(entry) as handle:
-        outcome = _sheet_import(assessment, handle.read(), user=request.user, filename=entry["name"], dry_run=False)
-    staging.discard(request, token)
+    entry, data = staged
+    outcome = _sheet_import(assessment, data, user=request.user, filename=entry["name"], dry_run=False)
     if not outcome.ok:  # the sheet or the criteria changed since the preview
         return render(
             request,
@@ -145,14 +142,11 @@ def survey_import(request, round_pk: int):
 @require_roles(Role.HOME_AFFAIRS)
 def survey_confirm(request, round_pk: int):
     round_ = get_object_or_404(Round.objects.select_related("group", "criteria_set"), pk=round_pk)
-    token = request.POST.get("token", "")
-    entry = staging.fetch(request, token, purpose=SURVEY_PURPOSE)
-    if entry is None or entry["meta"].get("round") != round_.pk:
-        messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
+    staged = staging.take(request, purpose=SURVEY_PURPOSE, round=round_.pk)
+    if staged is None:
         return redirect("scoring:survey_import", round_pk=round_pk)
-    with staging.open_staged(entry) as handle:
-        outcome = _survey_import(round_, handle.read(), user=request.user, filename=entry["name"], dry_run=False)
-    staging.discard(request, token)
+    entry, data = staged
+    outcome = _survey_import(round_, data, user=request.user, filename=entry["name"], dry_run=False)
     if not outcome.ok:
         return render(
             request,
