@@ -1,24 +1,24 @@
-"""Ranking of a round: live (provisional) from the stored inputs, or frozen in a publication.
+"""Ranking of a round: live (provisional) from the stored leaf points, or frozen in a publication.
 
-Every figure comes from the scoring engine. Live rankings read the round's inputs in one query
-and compute each unit once; publishing stores the same figures, so a published ranking never moves.
+Every leaf's points were worked out by the engine when the value was saved (`LeafValue.score`);
+a live ranking sums them per domain in one pass over one grouped query and lets the engine cap
+and index the totals. Publishing stores the same figures, so a published ranking never moves.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from scoring import engine
 
-from .calculation import choose_inputs
-from .models import Assessment, LeafValue, Publication, PublishedResult, Round
+from .models import Assessment, LeafValue, Publication, PublishedResult, Round, Stage
 
-STAGES = ("self", "final")
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -92,69 +92,116 @@ def _criteria_lists(criteria_set) -> tuple[list, list, list]:
     return criteria, domains, leaves
 
 
+# Each (unit, leaf) row of the round: its self value and the value that counts at the final stage
+# (final appraisal, else preliminary appraisal, else self), each as the stored points, -1 for "not
+# applicable", NULL when nothing was entered; survey leaves take the survey stage's points instead.
+# A value "counts" when it has points or is marked not applicable: the engine stores `score` for every
+# value it accepted, so this is choose_inputs' rule in SQL. The database does the grouping — the same
+# work as summing the stored points — and Python only adds the leaves of each unit once.
+_LEAF_ROWS = """
+SELECT v.assessment_id, v.criterion_id,
+       MAX(CASE WHEN v.stage = %(self)s THEN {value} END),
+       COALESCE(MAX(CASE WHEN v.stage = %(final)s THEN {value} END),
+                MAX(CASE WHEN v.stage = %(appraisal)s THEN {value} END),
+                MAX(CASE WHEN v.stage = %(self)s THEN {value} END)),
+       MAX(CASE WHEN v.stage = %(survey)s THEN {value} END)
+FROM {leafvalue} v
+WHERE v.assessment_id IN (SELECT a.id FROM {assessment} a WHERE a.round_id = %(round)s)
+GROUP BY v.assessment_id, v.criterion_id
+"""
+_VALUE = "CASE WHEN v.not_applicable THEN -1 ELSE v.score END"
+_NA = object()  # what -1 becomes in Python
+
+
+def _leaf_rows(round_: Round):
+    sql = _LEAF_ROWS.format(value=_VALUE, leafvalue=LeafValue._meta.db_table, assessment=Assessment._meta.db_table)
+    params = {"self": Stage.SELF, "final": Stage.FINAL, "appraisal": Stage.APPRAISAL, "survey": Stage.SURVEY, "round": round_.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(5000):
+            yield from rows
+
+
 def compute(round_: Round) -> Ranking:
-    """The live (provisional) ranking of every assessment of the round."""
+    """The live (provisional) ranking of every assessment of the round, from the stored leaf points.
+
+    `LeafValue.score` is the engine's points for the stored input, kept by every write path and
+    rebuilt by `recompute_scores`; the domains, caps, totals and indexes come from the engine's
+    `rollup_domains`, the same as a unit's own page (a test compares the two on every method).
+    """
     criteria, domains, leaves = _criteria_lists(round_.criteria_set)
     tree = engine.Tree([c.as_engine_node() for c in criteria])
-    code_of = {c.pk: c.code for c in criteria}
-    per_assessment: dict[int, dict[str, dict[str, engine.LeafInput]]] = defaultdict(dict)
-    rows = LeafValue.objects.filter(assessment__round=round_).values_list(
-        "assessment_id", "criterion_id", "stage", "not_applicable", "points", "option", "numerator", "denominator", "count", "rate"
-    )
-    # The same input recurs across units (an option, a count, a rate): one LeafInput and one validity
-    # check per distinct (leaf, input) instead of per row keeps a 800 × 120 round's overhead down.
-    shared: dict[tuple, engine.LeafInput] = {}
-    checked: dict[int, bool] = {}  # id(stored input) -> valid
-    for assessment_id, criterion_id, stage, *raw in rows.iterator(chunk_size=5000):
-        key = (criterion_id, *raw)
-        value = shared.get(key)
-        if value is None:
-            na, points, option, numerator, denominator, count, rate = raw
-            value = shared[key] = engine.LeafInput(
-                not_applicable=na, points=points, option=option or None, numerator=numerator, denominator=denominator, count=count, rate=rate
-            )
-            checked[id(value)] = _valid(tree, code_of[criterion_id], value)
-        per_assessment[assessment_id].setdefault(code_of[criterion_id], {})[stage] = value
-    survey_valid: dict[tuple, bool] = {}
-    memo: dict = {}  # leaf results by (code, id(input)), shared by every unit (see compute_tree)
-    keep_alive: list = []  # inputs made per unit stay referenced, so no id is reused while memo lives
+    # criterion id -> (code, domain, maximum, survey?): one lookup per row below
+    leaf_of = {
+        c.pk: (c.code, tree.domain_of[c.code], c.max_points, c.method == engine.Method.SURVEY) for c in criteria if c.method
+    }
+    # Every leaf counts in its domain's maximum unless the unit marks it not applicable.
+    full_self = dict.fromkeys(tree.domains, ZERO)
+    full_final = dict.fromkeys(tree.domains, ZERO)
+    for code in tree.leaves:
+        node = tree.nodes[code]
+        full_final[tree.domain_of[code]] += node.max_points
+        if node.method is not engine.Method.SURVEY:
+            full_self[tree.domain_of[code]] += node.max_points
+    decimals: dict = {}  # stored value as the driver returns it -> Decimal (few distinct values)
+    no_leaves = dict.fromkeys((code for code, *_rest in leaves), (None, None))
+
+    sums: dict[int, tuple] = {}  # assessment id -> (own points, own maxima, final points, final maxima, leaves)
+    for assessment_id, criterion_id, s, f, sv in _leaf_rows(round_):
+        unit_sums = sums.get(assessment_id)
+        if unit_sums is None:
+            unit_sums = sums[assessment_id] = _empty_sums(tree, full_self, full_final, no_leaves)
+        own_points, own_max, final_points, final_max, per_leaf = unit_sums
+        code, domain, maximum, is_survey = leaf_of[criterion_id]
+        if is_survey:
+            s, f = None, sv
+        if s is not None:
+            known = decimals.get(s)
+            s = _decimal(s, decimals) if known is None else known
+            if s is _NA:
+                own_max[domain] -= maximum
+                s = None
+            else:
+                own_points[domain] += s
+        if f is not None:
+            known = decimals.get(f)
+            f = _decimal(f, decimals) if known is None else known
+            if f is _NA:
+                final_max[domain] -= maximum
+                f = None
+            else:
+                final_points[domain] += f
+        per_leaf[code] = (s, f)
+
     units = []
-    assessments = round_.assessments.select_related("unit").order_by("unit__code")
-    for assessment in assessments:
-        per_leaf = per_assessment.get(assessment.pk, {})
-        results = {}
-        for stage in STAGES:
-            inputs = choose_inputs(tree, per_leaf, stage)
-            inputs = {code: value for code, value in inputs.items() if _checked(tree, code, value, checked, survey_valid)}
-            keep_alive.append(inputs)
-            results[stage] = engine.compute_tree(tree, inputs, include_survey=(stage != "self"), memo=memo)
-        own, final = results["self"], results["final"]
+    assessments = round_.assessments.order_by("unit__code").values_list("pk", "unit_id", "unit__code", "unit__name", "state")
+    for assessment_id, unit_id, unit_code, unit_name, state in assessments:
+        own_points, own_max, final_points, final_max, per_leaf = sums.get(assessment_id) or _empty_sums(
+            tree, full_self, full_final, no_leaves
+        )
+        own = engine.rollup_domains(tree, engine.TreeResult(points=own_points, max_points=own_max))
+        final = engine.rollup_domains(tree, engine.TreeResult(points=final_points, max_points=final_max))
         unit = RankedUnit(
-            unit_id=assessment.unit_id,
-            unit_code=assessment.unit.code,
-            unit_name=assessment.unit.name,
+            unit_id=unit_id,
+            unit_code=unit_code,
+            unit_name=unit_name,
             self_total=own.total,
             self_max=own.maximum,
             self_index=own.index,
             total=final.total,
             maximum=final.maximum,
             index=final.index,
-            state=assessment.state,
+            state=state,
+            leaves=per_leaf,
         )
         for code, _title, _max in domains:
             unit.domains[code] = DomainFigure(
-                final.points.get(code, Decimal(0)),
-                final.max_points.get(code, Decimal(0)),
+                final.points[code],
+                final.max_points[code],
                 engine.domain_index(final, code),
-                self_points=own.points.get(code, Decimal(0)),
-                self_maximum=own.max_points.get(code, Decimal(0)),
+                self_points=own.points[code],
+                self_maximum=own.max_points[code],
                 self_index=engine.domain_index(own, code),
-            )
-        for code, *_rest in leaves:
-            s, f = own.leaves.get(code), final.leaves.get(code)
-            unit.leaves[code] = (
-                s.points if s is not None and s.applicable else None,
-                f.points if f is not None and f.applicable else None,
             )
         units.append(unit)
     ranking = Ranking(round_, units, domains, leaves, round_.tie_rule, round_.bands)
@@ -162,25 +209,14 @@ def compute(round_: Round) -> Ranking:
     return ranking
 
 
-def _checked(tree: engine.Tree, code: str, value: engine.LeafInput, checked: dict[int, bool], survey_valid: dict[tuple, bool]) -> bool:
-    known = checked.get(id(value))
-    if known is not None:
-        return known
-    # choose_inputs builds a fresh LeafInput(rate=…) for survey leaves: memoised by its rate.
-    key = (code, value.rate)
-    if key not in survey_valid:
-        survey_valid[key] = _valid(tree, code, value)
-    return survey_valid[key]
+def _empty_sums(tree: engine.Tree, full_self: dict, full_final: dict, no_leaves: dict) -> tuple:
+    return dict.fromkeys(tree.domains, ZERO), dict(full_self), dict.fromkeys(tree.domains, ZERO), dict(full_final), dict(no_leaves)
 
 
-def _valid(tree: engine.Tree, code: str, value: engine.LeafInput) -> bool:
-    # Stored inputs were validated on entry; one that no longer fits (a later correction of the
-    # rules) counts as not entered rather than breaking the whole ranking.
-    try:
-        engine.leaf_points(tree.nodes[code], value)
-        return True
-    except engine.InputError:
-        return False
+def _decimal(value, decimals: dict):
+    """A stored value from the cursor (float/int on SQLite, Decimal on PostgreSQL) as Decimal, or _NA."""
+    decimals[value] = _NA if value == -1 else Decimal(str(value)).quantize(CENT)
+    return decimals[value]
 
 
 def _rank(ranking: Ranking) -> None:
@@ -198,10 +234,6 @@ def _rank(ranking: Ranking) -> None:
 
 
 # ---------------------------------------------------------------- publication
-
-
-def _text(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
 
 
 @transaction.atomic
@@ -254,7 +286,7 @@ def round_publish(*, round_: Round, user=None, decision_number: str = "", note: 
                     }
                     for code, d in u.domains.items()
                 },
-                leaves={code: [_text(s), _text(f)] for code, (s, f) in u.leaves.items()},
+                leaves={code: [None if s is None else str(s), None if f is None else str(f)] for code, (s, f) in u.leaves.items()},
             )
             for u in ranking.units
         ],

@@ -10,6 +10,7 @@ from .compute import (
     domain_index,
     index_of,
     leaf_points,
+    rollup_domains,
     round_half_up,
 )
 from .ranking import DEFAULT_BANDS, ClassBand, classify, format_bands, parse_bands, rank
@@ -73,5 +74,6 @@ __all__ = [
     "parse_method",
     "parse_rule",
     "rank",
+    "rollup_domains",
     "round_half_up",
 ]

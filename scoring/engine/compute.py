@@ -23,6 +23,7 @@ __all__ = [
     "domain_index",
     "index_of",
     "leaf_points",
+    "rollup_domains",
     "round_half_up",
 ]
 
@@ -252,7 +253,12 @@ def index_of(total: Decimal, maximum: Decimal) -> Decimal:
     """round(total / maximum × 100), never above 100; 0 when there is no maximum."""
     if maximum <= 0:
         return ZERO
-    return min(HUNDRED, round_half_up(Fraction(total) * 100 / Fraction(maximum)))
+    if total <= 0:
+        return ZERO
+    # Integer arithmetic on the exact ratios: a ranking takes thousands of these.
+    p1, q1 = total.as_integer_ratio()
+    p2, q2 = maximum.as_integer_ratio()
+    return min(HUNDRED, _cents(p1 * q2 * 100, q1 * p2))
 
 
 def domain_index(result: TreeResult, code: str) -> Decimal:
@@ -264,17 +270,11 @@ def compute_tree(
     inputs: Mapping[str, LeafInput],
     *,
     include_survey: bool = True,
-    memo: dict | None = None,
 ) -> TreeResult:
     """Points, maxima, total and index of one unit on one criteria tree.
 
     With include_survey=False (the self-scoring stage) survey leaves are left
     out of both the points and the maximum.
-
-    `memo`: a dict shared across calls on the same tree, keyed by (leaf code, id(input)). A
-    ranking passes the same LeafInput object for every unit that entered the same value, so a
-    leaf's points are worked out once per distinct value instead of once per unit. The caller
-    keeps the inputs alive while the memo is in use (ids are only unique among live objects).
     """
     tree = nodes if isinstance(nodes, Tree) else Tree(nodes)
     result = TreeResult()
@@ -291,17 +291,11 @@ def compute_tree(
         is_survey = node.method is Method.SURVEY
         if is_survey and not include_survey:
             continue
-        value = inputs.get(code)
-        key = (code, id(value)) if memo is not None else None
-        leaf = memo.get(key) if key is not None else None
-        if leaf is None:
-            try:
-                leaf = leaf_points(node, value)
-            except InputError as exc:
-                exc.code = code
-                raise
-            if key is not None:
-                memo[key] = leaf
+        try:
+            leaf = leaf_points(node, inputs.get(code))
+        except InputError as exc:
+            exc.code = code
+            raise
         result.leaves[code] = leaf
         if leaf.applicable:
             points[code] = leaf.points if leaf.points is not None else ZERO
@@ -315,6 +309,18 @@ def compute_tree(
             else:
                 result.entered += 1
 
+    return rollup_domains(tree, result)
+
+
+def rollup_domains(tree: Tree, result: TreeResult) -> TreeResult:
+    """From each domain's summed points and applicable maximum to the unit's total and index.
+
+    `result.points` / `result.max_points` must hold every domain's sums; bonus and penalty domains
+    are capped at their maximum here. compute_tree ends with this, and a ranking that sums stored
+    leaf points itself calls it directly, so both apply the same caps and the same index.
+    """
+    points = result.points
+    max_points = result.max_points
     score = bonus = penalty = maximum = ZERO
     for domain in tree.domains:
         node = tree.nodes[domain]
