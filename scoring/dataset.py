@@ -501,5 +501,10 @@ def generate(sizes: Sizes, progress: Callable[[str], None] = lambda text: None) 
             outcome.actions += _inspections(year, units["SO"][0], everyone, leaf_codes, cast["inspector"], rng, units["THPT"][0])
             outcome.plans += 1
         step(f"{year}: inspection plan, {outcome.actions} remedial actions so far")
+    # Fresh planner statistics, as autovacuum would gather soon after a real bulk load: without
+    # them PostgreSQL plans for the empty tables it saw at migration time.
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    step("statistics gathered (ANALYZE)")
     outcome.seconds = time.perf_counter() - started
     return outcome
