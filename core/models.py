@@ -33,10 +33,12 @@ def job_result_path(job: "Job", filename: str) -> str:
 
 
 class Job(models.Model):
-    """One piece of long work (a large export, a batch of PDFs) run in the background (core/jobs.py).
+    """One piece of long work (a large export, a batch of PDFs, a large import) run in the
+    background (core/jobs.py).
 
-    The row is both the queue entry the page polls and the result: the file is kept in Django
-    storage, so whichever app server the user's next request reaches can offer it for download.
+    The row is both the queue entry the page polls and the result: an export's file is kept in
+    Django storage, so whichever app server the user's next request reaches can offer it for
+    download; an import ends with a summary in `message`, or with its row `errors` and nothing saved.
     """
 
     class Status(models.TextChoices):
@@ -53,6 +55,9 @@ class Job(models.Model):
     message = models.TextField(_("thông báo"), blank=True)
     result = models.FileField(_("kết quả"), upload_to=job_result_path, max_length=300, blank=True)
     result_name = models.CharField(_("tên tệp kết quả"), max_length=200, blank=True)
+    errors = models.JSONField(_("lỗi theo dòng"), default=list, blank=True)  # [{line, column, message}] of a rejected file
+    links = models.JSONField(_("liên kết"), default=list, blank=True)  # [{label, url}]: back to where the job was started
+    language = models.CharField(_("ngôn ngữ"), max_length=10, blank=True)  # of the user who started it, for its messages
     request_id = models.CharField(_("mã yêu cầu"), max_length=128, blank=True)
     created_at = models.DateTimeField(_("ngày tạo"), default=timezone.now)
     started_at = models.DateTimeField(_("bắt đầu"), null=True, blank=True)

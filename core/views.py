@@ -1,4 +1,5 @@
-"""The page of a background job (core/jobs.py): progress while it runs, the result when done."""
+"""The page of a background job (core/jobs.py): progress while it runs, then its file to download,
+its summary, or the row errors of a file it rejected."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ def _state(job: Job) -> dict:
         "finished": job.finished,
         "download_url": reverse("core:job_download", args=[job.pk]) if job.status == Job.Status.DONE and job.result else "",
         "result_name": job.result_name,
+        "error_count": len(job.errors),
     }
 
 

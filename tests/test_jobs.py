@@ -1,14 +1,19 @@
 """Background jobs (core/jobs.py) in eager mode, as `make run` runs them without Redis: a job
-runs, reports progress, stores its file for download; only its owner or Home Affairs see it;
-a failing job shows its error; the exports re-check access like the page they come from."""
+runs, reports progress, stores its file for download or ends with a summary; only its owner or
+Home Affairs see it; a failing job shows its error; the exports re-check access like the page
+they come from. Large imports as jobs: tests/test_import_jobs.py."""
 
 import io
 import zipfile
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
+from accounts.models import User
 from core import jobs
 from core.jobs import JobError, JobKind, job_start
 from core.models import Job
@@ -33,13 +38,32 @@ def crashing_job(job, progress):
     raise RuntimeError("secret internal detail")
 
 
+def summary_job(job, progress):
+    return gettext("Đã nhập: thêm mới %(c)s, cập nhật %(u)s, không đổi %(n)s đơn vị.") % {"c": 1, "u": 2, "n": 3}
+
+
+def in_transaction_job(job, progress):
+    """Reports from inside its own transaction, as an import does, and looks from another connection."""
+    with transaction.atomic():
+        progress(50, "giữa chừng")
+        other = connections.create_connection(DEFAULT_DB_ALIAS)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute(f"SELECT progress, message FROM {Job._meta.db_table} WHERE id = %s", [job.pk])
+                SEEN_PROGRESS.append(tuple(cursor.fetchone()))
+        finally:
+            other.close()
+    return "xong"
+
+
 def anyone(user, params):
     return None
 
 
 @pytest.fixture
 def test_kinds(monkeypatch):
-    for name, run in (("count", "counting_job"), ("fail", "failing_job"), ("crash", "crashing_job")):
+    kinds = (("count", "counting_job"), ("fail", "failing_job"), ("crash", "crashing_job"), ("summary", "summary_job"), ("side", "in_transaction_job"))
+    for name, run in kinds:
         monkeypatch.setitem(jobs.JOB_KINDS, name, JobKind(name, f"tests.test_jobs.{run}", "tests.test_jobs.anyone"))
     SEEN_PROGRESS.clear()
 
@@ -93,6 +117,38 @@ def test_a_finished_job_is_not_run_again(test_kinds, cast):
     SEEN_PROGRESS.clear()
     jobs.job_run(job.pk)  # a redelivered task
     assert SEEN_PROGRESS == [] and Job.objects.get(pk=job.pk).status == Job.Status.DONE
+
+
+def test_a_job_can_end_with_a_summary_and_links_instead_of_a_file(test_kinds, cast, login):
+    job = job_start("summary", {}, cast["staff_a"], links=[("Danh sách đơn vị", "/don-vi/")])
+    assert job.status == Job.Status.DONE and not job.result
+    assert job.message == "Đã nhập: thêm mới 1, cập nhật 2, không đổi 3 đơn vị."
+    client = login(cast["staff_a"])
+    page = client.get(reverse("core:job", args=[job.pk])).content.decode()
+    assert '<li class="msg-success" data-job-message>Đã nhập: thêm mới 1' in page
+    assert '<a class="btn" href="/don-vi/">Danh sách đơn vị</a>' in page and "data-job-download hidden" in page
+    state = client.get(reverse("core:job_status", args=[job.pk])).json()
+    assert state["download_url"] == "" and state["error_count"] == 0
+    assert client.get(reverse("core:job_download", args=[job.pk])).status_code == 404
+
+
+def test_a_job_speaks_the_language_of_whoever_started_it(test_kinds, cast, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    with translation.override("en"):
+        job = job_start("summary", {}, cast["staff_a"])
+    jobs.job_run(job.pk)  # as a worker does, whatever its own language
+    assert Job.objects.get(pk=job.pk).message == "Imported: 1 units added, 2 updated, 3 unchanged."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_from_inside_the_works_transaction_reaches_the_page(test_kinds):
+    """The import's transaction would hide the job row's updates until it commits: they go through a
+    connection of their own (PostgreSQL, where a worker runs jobs; SQLite runs them in the request)."""
+    if connection.vendor == "sqlite":
+        pytest.skip("on SQLite jobs run in the request, with nobody polling")
+    job = job_start("side", {}, User.objects.create(username="snv.nhap", is_home_affairs=True))
+    assert job.status == Job.Status.DONE and job.message == "xong"
+    assert SEEN_PROGRESS == [(50, "giữa chừng")]
 
 
 # The real exports.

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +19,7 @@ from accounts.access import can_edit_self, get_assessment, require_edit, require
 from accounts.forms import XlsxUploadForm
 from accounts.models import Role
 from core import staging
+from core.jobs import import_job_run, import_job_start, rows_written
 from core.responses import xlsx_response
 
 from ..excel import scores_import, unit_sheet_workbook
@@ -118,34 +120,62 @@ def _survey_import(round_, source, *, user, filename: str, dry_run: bool):
     )
 
 
+def _round(pk: int) -> Round:
+    return get_object_or_404(Round.objects.select_related("group", "criteria_set"), pk=pk)
+
+
 @require_roles(Role.HOME_AFFAIRS)
 def survey_import(request, round_pk: int):
-    round_ = get_object_or_404(Round.objects.select_related("group", "criteria_set"), pk=round_pk)
+    round_ = _round(round_pk)
     form = XlsxUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        outcome = _survey_import(round_, upload, user=request.user, filename=upload.name, dry_run=True)
+        with rows_written() as writes:  # what confirming will write, for the progress of a background import
+            outcome = _survey_import(round_, upload, user=request.user, filename=upload.name, dry_run=True)
         upload.seek(0)
         token = ""
         if outcome.ok and outcome.changes:
-            token = staging.stage(request, upload, purpose=SURVEY_PURPOSE, meta={"round": round_.pk})
+            meta = {"round": round_.pk, "rows": len(outcome.rows), "writes": writes()}
+            token = staging.stage(request, upload, purpose=SURVEY_PURPOSE, meta=meta)
         return render(
             request,
             "scoring/survey_preview.html",
-            {"round": round_, "outcome": outcome, "token": token, "filename": upload.name},
+            {
+                "round": round_,
+                "outcome": outcome,
+                "token": token,
+                "filename": upload.name,
+                "background": staging.in_background(len(outcome.rows)),
+            },
         )
     survey_leaves = round_.criteria_set.criteria.filter(method="survey").order_by("position")
     return render(request, "scoring/survey_import.html", {"round": round_, "form": form, "survey_leaves": survey_leaves})
 
 
+def _survey_imported(outcome, filename: str) -> str:
+    return _("Đã nhập kết quả điều tra từ tệp %(name)s: %(n)s giá trị thay đổi, %(u)s dòng giữ nguyên.") % {
+        "name": filename,
+        "n": outcome.changed_total,
+        "u": outcome.unchanged,
+    }
+
+
 @require_POST
 @require_roles(Role.HOME_AFFAIRS)
 def survey_confirm(request, round_pk: int):
-    round_ = get_object_or_404(Round.objects.select_related("group", "criteria_set"), pk=round_pk)
-    staged = staging.take(request, purpose=SURVEY_PURPOSE, round=round_.pk)
-    if staged is None:
+    round_ = _round(round_pk)
+    entry = staging.claim(request, purpose=SURVEY_PURPOSE, round=round_.pk)
+    if entry is None:
         return redirect("scoring:survey_import", round_pk=round_pk)
-    entry, data = staged
+    if staging.in_background(entry["meta"].get("rows", 0)):
+        links = [
+            (_("Nhập tệp khác"), reverse("scoring:survey_import", args=[round_.pk])),
+            (_("Về kỳ đánh giá"), reverse("scoring:round", args=[round_.pk])),
+        ]
+        job = import_job_start("survey_import", entry, request.user, params={"round": round_.pk}, links=links)
+        return redirect("core:job", pk=job.pk)
+    data = staging.read(entry)
+    staging.delete(entry)
     outcome = _survey_import(round_, data, user=request.user, filename=entry["name"], dry_run=False)
     if not outcome.ok:
         return render(
@@ -153,12 +183,25 @@ def survey_confirm(request, round_pk: int):
             "scoring/survey_preview.html",
             {"round": round_, "outcome": outcome, "token": "", "filename": entry["name"]},
         )
-    messages.success(
-        request,
-        _("Đã nhập kết quả điều tra từ tệp %(name)s: %(n)s giá trị thay đổi, %(u)s dòng giữ nguyên.")
-        % {"name": entry["name"], "n": outcome.changed_total, "u": outcome.unchanged},
-    )
+    messages.success(request, _survey_imported(outcome, entry["name"]))
     return redirect("scoring:survey_import", round_pk=round_pk)
+
+
+def survey_import_check(user, params: dict) -> None:
+    """core.jobs check of a survey import: the import page's own (Home Affairs, an existing round)."""
+    if not user.has_role(Role.HOME_AFFAIRS):
+        raise PermissionDenied
+    _round(params["round"])
+
+
+def survey_import_job(job, progress) -> str:
+    """core.jobs run: confirming a large survey file (a row per unit and survey criterion)."""
+    round_ = _round(job.params["round"])
+    name = job.params["name"]
+    outcome = import_job_run(
+        job, progress, lambda source: _survey_import(round_, source, user=job.user, filename=name, dry_run=False)
+    )
+    return _survey_imported(outcome, name)
 
 
 urlpatterns = [
