@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from criteria.models import Criterion
@@ -112,6 +113,7 @@ class Row:
     disputed: bool = False
     findings: list = field(default_factory=list)  # inspection findings linked to this criterion
     prefill: object | None = None  # numerator/denominator from the unit's inspection records
+    method_label: str = ""  # the method's display name, looked up once per page rather than per leaf
 
     @property
     def code(self) -> str:
@@ -124,6 +126,10 @@ class Row:
     @property
     def is_survey(self) -> bool:
         return self.node.method is engine.Method.SURVEY
+
+    @property
+    def heading_level(self) -> int:
+        return 2 if self.criterion.depth == 0 else 3
 
     def summary(self, stage: str) -> str:
         """One stage's value in words, for read-only displays."""
@@ -175,6 +181,21 @@ class Sheet:
         return [r for r in self.rows if r.criterion.parent_id is None]
 
 
+_RULE_TEXTS: dict[tuple, str] = {}
+
+
+def _rule_text(criterion: Criterion) -> str:
+    """criterion.describe_rule(), remembered for the process: the words depend only on these fields
+    and the language, and every page of a 120-leaf assessment would otherwise word them all again."""
+    key = (criterion.method, criterion.rule, criterion.max_points, criterion.inputs, criterion.allow_na, get_language())
+    text = _RULE_TEXTS.get(key)
+    if text is None:
+        if len(_RULE_TEXTS) >= 10_000:  # bounded; a province has a few thousand distinct rules at most
+            _RULE_TEXTS.clear()
+        text = _RULE_TEXTS[key] = criterion.describe_rule()
+    return text
+
+
 def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict[str, Typed] | None = None) -> Sheet:
     """The sheet of `assessment`; `typed` (code -> Typed) overrides stored values at `typed_stage`."""
     criteria_set = assessment.round.criteria_set
@@ -190,13 +211,15 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
 
     findings = findings_by_criterion(assessment.unit_id, assessment.round.year)
 
+    method_labels = {value: str(label) for value, label in Criterion.METHOD_CHOICES}
     rows: list[Row] = []
     overlay: dict[str, engine.LeafInput] = {}
     for criterion in criteria:
         node = tree.nodes[criterion.code]
         row = Row(criterion, node, is_leaf=criterion.is_leaf)
         if row.is_leaf:
-            row.rule_text = criterion.describe_rule()
+            row.rule_text = _rule_text(criterion)
+            row.method_label = method_labels.get(criterion.method, criterion.method)
             row.values = grouped.get(criterion.code, calculation.LeafValues())
             row.evidence = links.get(criterion.code, [])
             row.explanation = explanations.get(criterion.code)
@@ -217,13 +240,14 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
                     row.error = exc
         rows.append(row)
 
+    row_of = {row.code: row for row in rows}
     inputs = {stage: calculation.stage_inputs(tree, grouped, stage) for stage in ("self", "appraisal", "final")}
     if typed_stage:
         # Typed values replace the stored ones of their stage, and the stages computed from it.
         affected = {"self": ("self", "appraisal", "final"), "appraisal": ("appraisal", "final"), "final": ("final",)}
         for stage in affected.get(typed_stage, ()):
             for code, leaf_input in overlay.items():
-                if not any(r.code == code and r.error for r in rows):
+                if not row_of[code].error:
                     inputs[stage][code] = leaf_input
     results: dict[str, engine.TreeResult] = {}
     for stage, stage_inputs in inputs.items():
@@ -233,7 +257,7 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
                 engine.leaf_points(tree.nodes[code], leaf_input)
                 valid[code] = leaf_input
             except engine.InputError as exc:
-                row = next(r for r in rows if r.code == code)
+                row = row_of[code]
                 if stage == typed_stage or (typed_stage is None and stage == "self"):
                     row.error = row.error or exc
         results[stage] = engine.compute_tree(tree, valid, include_survey=(stage != "self"))

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -55,6 +55,33 @@ def appraisal_stage(assessment: Assessment) -> str | None:
     return None
 
 
+def _leaf_url_pattern(name: str, assessment_pk: int) -> str:
+    """The address of a leaf's evidence action with __leaf__ where the criterion id goes (evidence.js)."""
+    return reverse(name, args=[assessment_pk, 999_999_999]).replace("999999999", "__leaf__")
+
+
+def _evidence_once(request, assessment) -> dict:
+    """Context for the self-assessment page, whose evidence forms are written once (_evidence.html).
+    evidence_full_for: the leaves that get them written out anyway — the one whose document form
+    was refused (its typed values come back) and the one asked for with ?tai-lieu= (no JavaScript)."""
+    full_for = set()
+    asked = request.GET.get("tai-lieu", "")
+    if asked.isdigit():
+        full_for.add(int(asked))
+    refused = (request.session.get("evidence_form") or {}).get("key", "")
+    if refused.startswith("self-") and refused[5:].isdigit():
+        full_for.add(int(refused[5:]))
+    return {
+        "evidence_forms_once": True,
+        "evidence_urls": {
+            "upload": _leaf_url_pattern("scoring:evidence_upload", assessment.pk),
+            "link": _leaf_url_pattern("scoring:evidence_link", assessment.pk),
+            "document": _leaf_url_pattern("scoring:evidence_document", assessment.pk),
+        },
+        "evidence_full_for": full_for,
+    }
+
+
 def _context(request, assessment, sheet, **extra):
     user = request.user
     return {
@@ -77,7 +104,7 @@ def _context(request, assessment, sheet, **extra):
 def assessment_detail(request, pk: int):
     assessment = get_assessment(request.user, pk)
     sheet = sheets.build(assessment, typed_stage=Stage.SELF)
-    return render(request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self"))
+    return render(request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self", **_evidence_once(request, assessment)))
 
 
 def _save(request, assessment, stage: str, *, require_reason_against: str | None = None, guard=None):
@@ -124,7 +151,9 @@ def assessment_save(request, pk: int):
         return redirect("scoring:assessment", pk=pk)
     assessment.refresh_from_db()
     messages.error(request, _("Có %(n)s giá trị chưa hợp lệ, xem lý do bên cạnh ô nhập; các giá trị hợp lệ đã được lưu.") % {"n": sum(1 for r in sheet.leaf_rows() if r.error)})
-    return render(request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self"), status=200)
+    return render(
+        request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self", **_evidence_once(request, assessment)), status=200
+    )
 
 
 @require_POST

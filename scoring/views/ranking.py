@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from html import escape
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.http import RFC3986_SUBDELIMS
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import can_see_unit_detail, get_round_for_ranking, is_home_affairs, sees_group_results
 from accounts.models import Unit
 from core.responses import xlsx_response
+from core.templatetags.par import decimal_separator, format_fixed2
 
 from .. import charts, exports
 from .. import ranking as rankings
@@ -92,6 +98,60 @@ def background_exports(round_) -> bool:
     return round_.assessments.count() > settings.JOB_UNITS_THRESHOLD
 
 
+def _unit_result_url(round_):
+    """unit code -> its result page, as {% url 'scoring:unit_result' round.pk code %} writes it,
+    without resolving the URL once per row."""
+    head, tail = reverse("scoring:unit_result", args=[round_.pk, "unit-code"]).split("unit-code")
+    return lambda code: head + quote(code, safe=RFC3986_SUBDELIMS + "/~:@") + tail
+
+
+# The two tables of the ranking page are written here rather than in ranking.html: 800 units ×
+# 2 tables through the template engine took ~0.5 s of a ~0.6 s page (~17,000 cells at ~20 µs each);
+# this writes the same markup in ~15 ms. Every text is escaped; numbers go through the functions
+# behind the |fixed2 filter. Rows carry id="u-<code>" so that a unit can jump to its own.
+
+
+def _ranking_rows(units, stage: str, *, link, reader: bool, own_unit_id: int | None) -> SafeString:
+    sep = decimal_separator()
+    rows = []
+    for u in units:
+        _points, maximum, index, rank, band = u.figures(stage)
+        name = escape(u.unit_name)
+        if reader or u.unit_id == own_unit_id:
+            name = f'<a href="{escape(link(u.unit_code))}">{name}</a>'
+        own = ' class="own"' if u.unit_id == own_unit_id else ""
+        rows.append(
+            f'<tr{own} id="u-{escape(u.unit_code)}">'
+            f'<td class="num">{rank}</td><td><code>{escape(u.unit_code)}</code></td><td>{name}</td>'
+            f'<td class="num">{format_fixed2(u.self_total, sep)}</td><td class="num">{format_fixed2(u.total, sep)}</td>'
+            f'<td class="num">{format_fixed2(maximum, sep)}</td><td class="num">{format_fixed2(index, sep)}</td>'
+            f"<td>{escape(band)}</td></tr>"
+        )
+    return SafeString("\n".join(rows))
+
+
+def _domain_rows(ranking, *, own_unit_id: int | None) -> SafeString:
+    """Per-domain sub-indexes after appraisal, with the unit's rank in each domain."""
+    sep = decimal_separator()
+    codes = [code for code, *_r in ranking.domains]
+    rows = []
+    for u in ranking.ordered("final"):
+        cells = []
+        for code in codes:
+            figure = u.domains.get(code)
+            cells.append(
+                f'<td class="num">{format_fixed2(figure.index, sep)} <span class="muted">({figure.rank})</span></td>'
+                if figure
+                else '<td class="num"></td>'
+            )
+        own = ' class="own"' if u.unit_id == own_unit_id else ""
+        rows.append(
+            f'<tr{own}><td><code>{escape(u.unit_code)}</code></td>'
+            f'<td>{escape(u.unit_name)}</td>{"".join(cells)}</tr>'
+        )
+    return SafeString("\n".join(rows))
+
+
 @login_required
 def ranking_page(request, pk: int):
     round_ = get_round_for_ranking(request.user, pk)
@@ -99,6 +159,8 @@ def ranking_page(request, pk: int):
     ranking = _ranking_for(request, round_, with_leaves=False)
     ordered = ranking.ordered(stage)
     reader = sees_group_results(request.user, round_)
+    own_unit_id = request.user.unit_id
+    own = next((u for u in ordered if u.unit_id == own_unit_id), None) if own_unit_id else None
     return render(
         request,
         "scoring/ranking.html",
@@ -106,16 +168,18 @@ def ranking_page(request, pk: int):
             "round": round_,
             "ranking": ranking,
             "stage": stage,
-            "units": [(u, *u.figures(stage)) for u in ordered],
+            "unit_count": len(ordered),
+            "ranking_rows": _ranking_rows(ordered, stage, link=_unit_result_url(round_), reader=reader, own_unit_id=own_unit_id),
             "domains": ranking.domains,
-            "domain_rows": [(u, [u.domains.get(code) for code, *_r in ranking.domains]) for u in ranking.ordered("final")],
+            "domain_rows": _domain_rows(ranking, own_unit_id=own_unit_id) if ranking.domains else "",
+            "own": own,
+            "own_figures": own.figures(stage) if own else None,
             "chart": charts.ranking_bar_page_svg(ranking, stage=stage) if ordered else "",
             "status": exports.status_text(ranking),
             "publications": round_.publications.order_by("-number") if reader else [],
             "reader": reader,
             "is_admin": is_home_affairs(request.user),
             "not_final": round_.assessments.exclude(state=Assessment.State.FINALIZED).count() if reader else 0,
-            "own_unit_id": request.user.unit_id,
             "background_exports": background_exports(round_),
             "pub_query": f"&cong-bo={ranking.publication.number}" if request.GET.get("cong-bo") and ranking.publication else "",
         },
