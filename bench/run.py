@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/run.py [--size tiny|S|L] [--db sqlite|postgres|both] [--repeat 5] [--only publish,pages,...]
 
-Data: `generate_dataset` into a dedicated database — SQLite `bench/.data/bench.sqlite3`, PostgreSQL
-`bench_par` (`BENCH_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/bench_par) — built once
+Data: `generate_dataset` into a dedicated database per size — SQLite `bench/.data/bench-<size>.sqlite3`,
+PostgreSQL `bench_par_<size>` on `BENCH_POSTGRES_URL` (default postgres://postgres@127.0.0.1:5432) — built once
 per size and seed and reused while the marker file next to it says it matches (`--rebuild` forces it);
 `BENCH_DATA=/some/folder` keeps the SQLite data elsewhere.
 Each figure is the median of `--repeat` runs (the 100,000-row import at most 3), compared with the
@@ -37,37 +37,42 @@ SIZES = {
     "L": {"units": 10000, "leaves": 150, "years": 1},
 }
 SEED = 1
-PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/bench_par")
+PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
 WORKS = ("publish", "publish_all", "pages", "import", "export", "pdf")
 
 
 # ---------------------------------------------------------------- building the data (parent process)
 
 
-def _env(db: str) -> dict[str, str]:
+def _name(db: str, size: str) -> str:
+    """The data of each size lives apart: building S never drops L."""
+    return f"bench-{size}.sqlite3" if db == "sqlite" else f"bench_par_{size.lower()}"
+
+
+def _env(db: str, size: str) -> dict[str, str]:
     env = dict(os.environ)
-    env["DATABASE_URL"] = f"sqlite:///{DATA / 'bench.sqlite3'}" if db == "sqlite" else PG_URL
-    env["MEDIA_ROOT"] = str(DATA / f"media-{db}")
+    env["DATABASE_URL"] = f"sqlite:///{DATA / _name(db, size)}" if db == "sqlite" else f"{PG_SERVER}/{_name(db, size)}"
+    env["MEDIA_ROOT"] = str(DATA / f"media-{db}-{size}")
     env["DEBUG"] = "false"
     return env
 
 
-def _manage(db: str, *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=_env(db), cwd=ROOT, stdout=sys.stderr)
+def _manage(db: str, size: str, *args: str) -> None:
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=_env(db, size), cwd=ROOT, stdout=sys.stderr)
 
 
-def _recreate_postgres() -> None:
+def _recreate_postgres(name: str) -> None:
     import psycopg
 
-    name = PG_URL.rsplit("/", 1)[1]
-    with psycopg.connect(PG_URL.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(db: str, size: str, rebuild: bool) -> None:
     DATA.mkdir(parents=True, exist_ok=True)
-    marker = DATA / ("bench.sqlite3.json" if db == "sqlite" else "bench_par.json")
+    name = _name(db, size)
+    marker = DATA / f"{name}.json"
     wanted = {**SIZES[size], "seed": SEED}
     if not rebuild and marker.exists() and json.loads(marker.read_text()) == wanted:
         return
@@ -75,13 +80,13 @@ def build(db: str, size: str, rebuild: bool) -> None:
     marker.unlink(missing_ok=True)
     if db == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            (DATA / f"bench.sqlite3{suffix}").unlink(missing_ok=True)
+            (DATA / f"{name}{suffix}").unlink(missing_ok=True)
     else:
-        _recreate_postgres()
-    subprocess.run(["rm", "-rf", str(DATA / f"media-{db}")], check=True)
-    _manage(db, "migrate", "-v0")
+        _recreate_postgres(name)
+    subprocess.run(["rm", "-rf", str(DATA / f"media-{db}-{size}")], check=True)
+    _manage(db, size, "migrate", "-v0")
     s = SIZES[size]
-    _manage(db, "generate_dataset", "--units", str(s["units"]), "--leaves", str(s["leaves"]), "--years", str(s["years"]), "--seed", str(SEED))
+    _manage(db, size, "generate_dataset", "--units", str(s["units"]), "--leaves", str(s["leaves"]), "--years", str(s["years"]), "--seed", str(SEED))
     marker.write_text(json.dumps(wanted))
 
 
@@ -452,7 +457,7 @@ def main() -> None:
         # Settings are read from the environment at start-up: one process per database.
         subprocess.run(
             [sys.executable, __file__, "--worker", "--db", db, "--size", args.size, "--repeat", str(args.repeat), "--only", ",".join(only)],
-            check=True, env=_env(db), cwd=ROOT,
+            check=True, env=_env(db, args.size), cwd=ROOT,
         )
 
 
