@@ -115,6 +115,89 @@ def ranking_bar_svg(ranking, stage: str = "final", *, units: Sequence | None = N
         return _svg(fig)
 
 
+def ranking_distribution_svg(ranking, stage: str = "final", *, top: int = 10) -> str:
+    """One chart for a large group, where a bar per unit would fill a page per 45 units and repeat
+    the ranking table: above, how many units fall in each index bracket, stacked by band, with the
+    band thresholds; below, the `top` best and the `top` last units with their rank and index."""
+    _register_fonts()
+    rows = ranking.ordered(stage)
+    figures = [u.figures(stage) for u in rows]
+    values = [float(f[2]) for f in figures]
+    bands = engine.parse_bands(ranking.bands)
+    colour_of = {band.label: BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)] for i, band in enumerate(bands)}
+    low = min(5 * math.floor(min(values, default=0) / 5), 95)  # at least one bracket below 100
+    width = 2.5 if 100 - low > 20 else 1
+    edges = [low + width * i for i in range(int((100 - low) / width) + 1)]
+    if edges[-1] < 100:
+        edges.append(100.0)
+    picked = [*zip(rows[:top], figures[:top], strict=True)]
+    last = [*zip(rows[top:], figures[top:], strict=True)][-top:]
+    with matplotlib.rc_context(_RC):
+        fig = Figure(figsize=(6.5, 6.4))
+        hist, bars = fig.subplots(2, 1, height_ratios=(1, 1.25))
+
+        # units per bracket [edge, next edge) (the last one closed at 100), stacked by band
+        by_band: dict[str, list[float]] = {}
+        for value, figure in zip(values, figures, strict=True):
+            by_band.setdefault(figure[4], []).append(value)
+        bottoms = [0] * (len(edges) - 1)
+        for label in [*(b.label for b in bands), *(label for label in by_band if label not in colour_of)]:
+            counts = [0] * (len(edges) - 1)
+            for value in by_band.get(label, ()):
+                counts[min(max(int((value - low) // width), 0), len(counts) - 1)] += 1
+            if not any(counts):
+                continue
+            share = _comma(Decimal(100 * sum(counts)) / len(values), 1)
+            hist.bar(edges[:-1], counts, width=width, bottom=bottoms, align="edge", color=colour_of.get(label, "#607d8b"),
+                     edgecolor="white", linewidth=0.5, label=f"{label or '–'}: {sum(counts)} đơn vị ({share}%)")
+            bottoms = [b + c for b, c in zip(bottoms, counts, strict=True)]
+        peak = max(bottoms, default=0) or 1
+        hist.set_xlim(low, 100)
+        hist.set_ylim(0, peak * 1.15)
+        hist.set_ylabel("Số đơn vị", fontsize=8)
+        hist.set_xlabel("Chỉ số (%)", fontsize=8)
+        hist.tick_params(labelsize=8)
+        for band in bands:
+            if band.threshold is None or not low < band.threshold < 100:
+                continue
+            hist.axvline(float(band.threshold), color="#455a64", linewidth=0.7, linestyle=(0, (4, 3)))
+            hist.text(
+                float(band.threshold), peak * 1.16, f"{band.label} {'≥' if band.op == '>=' else '>'} {_comma(band.threshold, 0)}",
+                ha="center", va="bottom", fontsize=7, color="#455a64",
+            )
+        hist.legend(loc="best", fontsize=7.5, frameon=False)
+        hist.set_title(f"Số đơn vị theo khoảng chỉ số (mỗi khoảng {_comma(width, 1 if width % 1 else 0)} điểm)", fontsize=9, pad=12)
+        for side in ("top", "right"):
+            hist.spines[side].set_visible(False)
+
+        # the best and the last units, a gap between them
+        lines = [*picked, None, *last] if last else picked
+        count = len(lines)
+        for y, line in enumerate(lines):
+            if line is None:
+                bars.text(-1.5, y, "…", ha="right", va="center", fontsize=8, clip_on=False)
+                continue
+            unit, figure = line
+            bars.barh(y, float(figure[2]), height=0.7, color=colour_of.get(figure[4], "#607d8b"))
+            bars.text(-1.5, y, f"{figure[3]}. {_short(unit.unit_name)}", ha="right", va="center", fontsize=7.5, clip_on=False)
+            bars.text(101.5, y, _comma(figure[2]), ha="left", va="center", fontsize=7.5, clip_on=False)
+        bars.set_yticks([])
+        bars.set_ylim(count - 0.5, -0.5)
+        bars.set_xlim(0, 100)
+        bars.set_xticks(range(0, 101, 10), [str(t) for t in range(0, 101, 10)])
+        bars.tick_params(axis="x", labelsize=8)
+        bars.set_xlabel("Chỉ số (%)", fontsize=8)
+        heading = f"{len(picked)} đơn vị đứng đầu" + (f" và {len(last)} đơn vị cuối bảng" if last else "")
+        bars.set_title(heading, fontsize=9)
+        for side in ("top", "right"):
+            bars.spines[side].set_visible(False)
+        fig.subplots_adjust(left=0.4, right=0.92, top=0.95, bottom=0.07, hspace=0.32)
+        # the histogram uses the whole width: its axis starts where the names of the bars do
+        box = hist.get_position()
+        hist.set_position([0.1, box.y0, 0.82, box.height])
+        return _svg(fig)
+
+
 def radar_svg(labels: Sequence[str], series: dict[str, Sequence[Decimal]]) -> str:
     """Radar of per-domain sub-indexes (0–100), one closed line per series, e.g.
     {"Tự chấm": [...], "Sau thẩm định": [...]}."""

@@ -122,6 +122,40 @@ def test_xlsx_export_agrees_with_the_page(scored, login, cast, tmp_path):
     assert "46,43" in page and "32,14" in page
 
 
+def test_xlsx_keeps_numbers_formats_and_print_setup(scored, login, cast):
+    """The workbook is written in openpyxl's write-only mode: read back, the figures are numbers
+    with two-decimal formats, headers bold on every sheet, merged and repeated on each printed page."""
+    book = load_workbook(io.BytesIO(login(cast["admin"]).get(reverse("scoring:ranking_xlsx", args=[scored.pk])).content))
+    sheet = book["Xếp hạng"]
+    assert sheet["A1"].value.startswith("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026") and sheet["A1"].font.b
+    assert "A1:I1" in {str(r) for r in sheet.merged_cells.ranges}
+    assert [c.value for c in sheet[3]] == [
+        "Hạng", "Mã đơn vị", "Tên đơn vị", "Điểm tự chấm", "Chỉ số tự chấm (%)", "Điểm sau thẩm định", "Điểm tối đa", "Chỉ số (%)", "Xếp loại"
+    ]
+    assert all(c.font.b for c in sheet[3])
+    first = sheet[4]
+    assert isinstance(first[0].value, int) and first[1].value == "STP"
+    for cell in first[3:8]:  # numbers, not text (a whole 14.0 reads back as the int 14)
+        assert isinstance(cell.value, int | float) and cell.number_format == "0.00", cell
+    assert first[0].border.left.style == "thin"
+    assert sheet.freeze_panes == "D4" and sheet.print_title_rows == "$3:$3"
+    assert sheet.page_setup.orientation == "landscape" and sheet.sheet_properties.pageSetUpPr.fitToPage
+
+    domains = book["Chỉ số thành phần"]
+    header = [c.value for c in domains[3]]
+    assert header[:2] == ["Mã đơn vị", "Tên đơn vị"] and header[3] == "Hạng"
+    stp = next(r for r in domains.iter_rows(min_row=4) if r[0].value == "STP")
+    assert isinstance(stp[2].value, float) and stp[2].number_format == "0.00" and isinstance(stp[3].value, int)
+
+    matrix = book["Ma trận điểm"]
+    merged = {str(r) for r in matrix.merged_cells.ranges}
+    assert {"A3:A4", "B3:B4", "C3:D3"} <= merged
+    assert [matrix["C4"].value, matrix["D4"].value] == ["Tự chấm", "Thẩm định"]
+    assert matrix.print_title_rows == "$3:$4" and matrix.print_options.gridLines
+    row = next(r for r in matrix.iter_rows(min_row=5, values_only=True) if r[0] == "STP")
+    assert row[-2:] == (4.5, 6.5)  # totals self / final as numbers
+
+
 READERS = ["admin", "viewer", "appraiser"]
 
 

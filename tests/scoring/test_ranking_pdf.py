@@ -150,6 +150,92 @@ def test_report_signer_name(scored):
     assert render_pdf("documents/ranking_report.html", context).startswith(b"%PDF-")
 
 
+@needs_poppler
+def test_summary_band_counts_and_annex_of_sub_indexes_per_unit(login, cast, scored, tmp_path):
+    pdf = _get(login(cast["admin"]), scored).content
+    text = _text(pdf, tmp_path)
+    ranking = current(scored)
+    ordered = ranking.ordered("final")
+    assert f"Chỉ số bình quân của {len(ordered)} đơn vị:" in text
+    assert f"cao nhất: {ordered[0].unit_name}" in text
+    assert "Xếp loại Số đơn vị Tỷ lệ (%)" in text
+    assert "Số đơn vị theo khoảng chỉ số" not in text  # a small group: one bar per unit
+    # the annex: one cell per domain, "index (rank in the domain)"
+    unit = ordered[0]
+    code = ranking.domains[0][0]
+    figure = unit.domains[code]
+    assert f"{figure.index:.2f}".replace(".", ",") + f" ({figure.rank})" in _text(pdf, tmp_path, first=3)
+    assert "Chỉ số thành phần theo từng lĩnh vực của các đơn vị tại Phụ lục" in text
+
+
+@needs_poppler
+def test_a_large_group_gets_a_distribution_chart_and_the_domain_summary(login, cast, scored, tmp_path, monkeypatch):
+    """Above the thresholds (800 schools), one chart of the distribution and of the first and last
+    units instead of a bar per unit, and each domain's average, highest and lowest sub-index instead
+    of a row per unit in the annex. Shown here with the thresholds lowered."""
+    from scoring.views import reports
+
+    monkeypatch.setattr(reports, "PER_UNIT_CHART_MAX", 2)
+    monkeypatch.setattr(reports, "ANNEX_UNITS_MAX", 2)
+    monkeypatch.setattr(reports, "TOP_UNITS", 1)
+    pdf = _get(login(cast["admin"]), scored).content
+    text = _text(pdf, tmp_path)
+    ranking = current(scored)
+    ordered = ranking.ordered("final")
+    assert "Số đơn vị theo khoảng chỉ số" in text
+    assert "1 đơn vị đứng đầu và 1 đơn vị cuối bảng" in text
+    assert f"1. {ordered[0].unit_name}" in text and f"{ordered[-1].rank}. {ordered[-1].unit_name}" in text
+    assert "Chỉ số bình quân (%) Chỉ số cao nhất (%) Chỉ số thấp nhất (%)" in text
+    assert "trang tính “Chỉ số thành phần” của tệp Excel" in text
+    code, title, _maximum = ranking.domains[0]
+    values = [u.domains[code].index for u in ranking.units]
+    mean = f"{sum(values) / len(values):.2f}".replace(".", ",")
+    assert re.search(rf"{re.escape(title)} \S+ {len(values)} {mean} ", text), (title, mean)
+    assert not re.search(r"\d,\d\d \(\d+\)", _text(pdf, tmp_path, first=3))  # no per-unit cell
+
+
+@needs_poppler
+def test_the_pdf_of_an_earlier_publication(login, cast, scored, tmp_path):
+    """The ranking page links its PDF with ?cong-bo=N: the report is that publication's."""
+    round_publish(round_=scored, user=cast["admin"], decision_number="15/QĐ-UBND")
+    round_publish(round_=scored, user=cast["admin"], decision_number="16/QĐ-UBND")
+    client = login(cast["admin"])
+    first = client.get(reverse("scoring:ranking_pdf", args=[scored.pk]), {"cong-bo": "1"}).content
+    assert "công bố lần thứ 1" in _text(first, tmp_path) and "Số: 15/QĐ-UBND" in _text(first, tmp_path)
+    assert "công bố lần thứ 2" in _text(_get(client, scored).content, tmp_path)
+    assert client.get(reverse("scoring:ranking_pdf", args=[scored.pk]), {"cong-bo": "9"}).status_code == 404
+
+
+def test_rendering_pauses_the_cyclic_collector_and_turns_it_back_on(scored, monkeypatch):
+    import gc
+
+    import weasyprint
+
+    from core.pdf import render_pdf
+    from scoring.views.reports import ranking_report_context
+
+    context = ranking_report_context(current(scored), "final")
+    seen = []
+    write_pdf = weasyprint.HTML.write_pdf
+
+    def spy(self, *args, **kwargs):
+        seen.append(gc.isenabled())
+        return write_pdf(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", spy)
+    assert gc.isenabled()
+    render_pdf("documents/ranking_report.html", context)
+    assert seen == [False] and gc.isenabled()
+
+    def broken(self, *args, **kwargs):
+        raise RuntimeError("layout failed")
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
+    with pytest.raises(RuntimeError):
+        render_pdf("documents/ranking_report.html", context)
+    assert gc.isenabled()
+
+
 # ---------------------------------------------------------------- access
 
 
@@ -188,6 +274,23 @@ def test_bar_chart_is_svg_text_in_liberation_serif(scored):
     assert re.search(r">\d+,\d\d<", svg)  # values with a decimal comma
     assert "A ≥ 90" in svg  # a band threshold line and its label
     assert charts.svg_data_uri(svg).startswith("data:image/svg+xml;base64,")
+
+
+def test_distribution_chart_counts_units_per_band_and_names_the_first_and_last(scored):
+    import matplotlib.pyplot as plt
+
+    ranking = current(scored)
+    ordered = ranking.ordered("final")
+    svg = charts.ranking_distribution_svg(ranking, top=1)
+    assert "Liberation Serif" in svg and "Số đơn vị theo khoảng chỉ số" in svg
+    bands = {}
+    for unit in ordered:
+        bands[unit.band] = bands.get(unit.band, 0) + 1
+    for band, count in bands.items():
+        assert f"{band}: {count} đơn vị (" in svg
+    assert f"1. {ordered[0].unit_name}" in svg and f"{ordered[-1].rank}. {ordered[-1].unit_name}" in svg
+    assert ordered[1].unit_name not in svg or len(ordered) == 2  # only the first and the last
+    assert plt.get_fignums() == []
 
 
 def test_radar_chart():
