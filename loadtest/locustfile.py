@@ -44,7 +44,10 @@ TIMEOUT = 60  # seconds; no request may hang the run
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 FIELD_RE = re.compile(r'name="c(\d+)-(points|option|numerator|denominator|count)"(?: value="([^"]*)")?')
 POINTS_MAX_RE = re.compile(r"\(0 – ([0-9]+(?:,[0-9]+)?)\)<input[^>]*name=\"c(\d+)-points\"")
-EVIDENCE_RE = re.compile(r'action="(/danh-gia/phieu/\d+/tieu-chi/(\d+)/tai-lieu/tai-len/)"')
+# The page writes the evidence forms once, in <template id="evidence-forms"> with __leaf__ where a
+# leaf's id goes, and marks each leaf's slot; evidence.js fills them in the browser, as done here.
+EVIDENCE_TEMPLATE_RE = re.compile(r'action="(/danh-gia/phieu/\d+/tieu-chi/__leaf__/tai-lieu/tai-len/)"')
+EVIDENCE_SLOT_RE = re.compile(r'data-evidence-forms="(\d+)"')
 
 _staff_numbers = itertools.count(1)
 _reader_numbers = itertools.count(0)
@@ -133,7 +136,8 @@ class StaffUser(_Base):
         for maximum, pk in POINTS_MAX_RE.findall(text):
             fields[int(pk)]["max"] = [maximum]
         self.leaves = fields
-        self.evidence_urls = [url for url, _pk in EVIDENCE_RE.findall(text)]
+        template = EVIDENCE_TEMPLATE_RE.search(text)
+        self.evidence_urls = [template.group(1).replace("__leaf__", pk) for pk in EVIDENCE_SLOT_RE.findall(text)] if template else []
         self.csrf = _csrf(text)
         if not self.leaves or not self.evidence_urls:
             raise ValueError("the self-assessment page shows no editable leaf")
