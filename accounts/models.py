@@ -49,9 +49,13 @@ class Unit(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        # A derived column, not business logic: it keeps accent-free search working on SQLite too.
-        self.search_name = search_key(f"{self.code} {self.name}")
+        self.set_search_name()
         super().save(*args, **kwargs)
+
+    def set_search_name(self) -> None:
+        # A derived column, not business logic: it keeps accent-free search working on SQLite too.
+        # Bulk writes, which skip save() (the units import), call it themselves.
+        self.search_name = search_key(f"{self.code} {self.name}")
 
 
 class Role(models.TextChoices):

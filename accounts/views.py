@@ -9,7 +9,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core import staging
-from core.jobs import import_job_run, import_job_start, rows_written
+from core.jobs import (
+    PREVIEW_ROWS,
+    import_check_run,
+    import_check_start,
+    import_claim,
+    import_job_run,
+    import_job_start,
+    rows_written,
+)
 from core.responses import xlsx_response
 from core.text import search_key
 
@@ -51,11 +59,40 @@ def unit_export(request):
     return xlsx_response(units_workbook(units), f"don-vi-{timezone.localdate():%Y%m%d}.xlsx")
 
 
+def _import_links() -> list[tuple[str, str]]:
+    return [(_("Danh sách đơn vị"), reverse("unit_list")), (_("Nhập tệp khác"), reverse("unit_import"))]
+
+
+def units_report(outcome, *, limit: int | None = None) -> dict:
+    """What a units file will do, for its preview: the counts, the new groups and the rows with
+    their change — every row of a small file, the first `limit` rows that change something of a
+    large one. Plain data, so that a background check can keep it in its Job."""
+    change_of = outcome.change_of()
+    rows = outcome.rows if limit is None else [r for r in outcome.rows if change_of[r.code] != "unchanged"][:limit]
+    return {
+        "confirm": True,
+        "rows": len(outcome.rows),
+        "created": len(outcome.created),
+        "updated": len(outcome.updated),
+        "unchanged": len(outcome.unchanged),
+        "changing": len(outcome.created) + len(outcome.updated),
+        "new_groups": outcome.new_groups,
+        "lines": [
+            {"line": r.line, "code": r.code, "name": r.name, "group": r.group, "parent_code": r.parent_code, "change": change_of[r.code]}
+            for r in rows
+        ],
+    }
+
+
 @require_roles(Role.HOME_AFFAIRS)
 def unit_import(request):
     form = XlsxUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        rows = staging.estimated_rows(upload)  # counted, not read: a large file is checked by a job
+        if staging.in_background(rows):
+            job = import_check_start("units_check", request, upload, rows=rows, purpose="units", links=_import_links())
+            return redirect("core:job", pk=job.pk)
         with rows_written() as writes:  # what confirming will write, for the progress of a background import
             outcome = units_import(source=upload, dry_run=True)
         upload.seek(0)
@@ -64,11 +101,10 @@ def unit_import(request):
             token = staging.stage(request, upload, purpose="units", meta={"rows": len(outcome.rows), "writes": writes()})
         context = {
             "outcome": outcome,
+            "report": units_report(outcome),
             "token": token,
             "filename": upload.name,
             "background": staging.in_background(len(outcome.rows)),
-            "created": set(outcome.created),  # looked up once per row of a list that may hold 10,000
-            "updated": set(outcome.updated),
         }
         return render(request, "accounts/unit_import_preview.html", context)
     return render(request, "accounts/unit_import.html", {"form": form})
@@ -85,12 +121,11 @@ def _imported(outcome) -> str:
 @require_POST
 @require_roles(Role.HOME_AFFAIRS)
 def unit_import_confirm(request):
-    entry = staging.claim(request, purpose="units")
+    entry = import_claim(request, purpose="units")
     if entry is None:
         return redirect("unit_import")
     if staging.in_background(entry["meta"].get("rows", 0)):
-        links = [(_("Danh sách đơn vị"), reverse("unit_list")), (_("Nhập tệp khác"), reverse("unit_import"))]
-        job = import_job_start("units_import", entry, request.user, links=links)
+        job = import_job_start("units_import", entry, request.user, links=_import_links())
         return redirect("core:job", pk=job.pk)
     data = staging.read(entry)
     staging.delete(entry)
@@ -102,9 +137,16 @@ def unit_import_confirm(request):
 
 
 def units_import_check(user, params: dict) -> None:
-    """core.jobs check of a units import: the import page's own (Home Affairs only)."""
+    """core.jobs check of a units check or import: the import page's own (Home Affairs only)."""
     if not user.has_role(Role.HOME_AFFAIRS):
         raise PermissionDenied
+
+
+def units_check_job(job, progress) -> str:
+    """core.jobs run: checking a large units file, whose preview the job page shows to confirm."""
+    return import_check_run(
+        job, progress, lambda source: units_import(source=source, dry_run=True), lambda outcome: units_report(outcome, limit=PREVIEW_ROWS)
+    )
 
 
 def units_import_job(job, progress) -> str:

@@ -16,9 +16,12 @@ worker imports only this module and core.tasks, and the job code lives in the fe
   Http404/PermissionDenied. It runs when the job is started, again when the worker runs it, and
   again on every look at the job and its download, so losing a role also loses the result.
 
-Imports: the preview stays in the request; confirming a large file (`staging.in_background`)
-starts a job with `import_job_start`, whose run calls the feature's import function through
-`import_job_run`.
+Imports of a file above IMPORT_JOB_ROWS rows (`staging.in_background`) take two jobs. The upload
+starts the check (`import_check_start`): its run calls the feature's dry run through
+`import_check_run`, which keeps the preview in `Job.report` for the kind's `template` to show on
+the job page with the confirm button. Confirming (`import_claim`, then `import_job_start`) starts
+the import, whose run calls the feature's import function through `import_job_run`. Smaller files
+are checked and imported in the request.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class JobKind:
     title: str | Promise
     run: str  # dotted path of run(job, progress) -> (filename, bytes) | summary
     check: str  # dotted path of check(user, params) -> None
+    template: str = ""  # shows the `report` of a finished job (the preview of a checked import)
 
     def run_function(self) -> Callable:
         return import_string(self.run)
@@ -75,7 +79,19 @@ JOB_KINDS: dict[str, JobKind] = {
     "documents_zip": JobKind(
         _("Văn bản kiểm tra đã ban hành của năm (ZIP)"), "inspections.views.exports.documents_zip_job", "inspections.views.exports.documents_zip_check"
     ),
+    "units_check": JobKind(
+        _("Kiểm tra tệp đơn vị trước khi nhập"),
+        "accounts.views.units_check_job",
+        "accounts.views.units_import_check",
+        template="accounts/unit_import_report.html",
+    ),
     "units_import": JobKind(_("Nhập đơn vị từ Excel"), "accounts.views.units_import_job", "accounts.views.units_import_check"),
+    "survey_check": JobKind(
+        _("Kiểm tra tệp kết quả điều tra trước khi nhập"),
+        "scoring.views.excel.survey_check_job",
+        "scoring.views.excel.survey_import_check",
+        template="scoring/survey_report.html",
+    ),
     "survey_import": JobKind(
         _("Nhập kết quả điều tra xã hội học"), "scoring.views.excel.survey_import_job", "scoring.views.excel.survey_import_check"
     ),
@@ -257,9 +273,106 @@ class _ReadProgress(io.BytesIO):
         return chunk
 
 
+PREVIEW_ROWS = 300  # rows of detail a checked large file shows; the counts cover every row
+
+
+def import_check_start(
+    kind: str,
+    request,
+    upload,
+    *,
+    rows: int,
+    purpose: str,
+    meta: dict | None = None,
+    params: dict | None = None,
+    links: Iterable[tuple[str, str]] = (),
+) -> Job:
+    """Check a large upload (`rows`: staging.estimated_rows) in a background job rather than in the
+    request: the file is staged (its token in the uploader's session, as for a preview) and the
+    job dry-runs the import."""
+    token = staging.stage(request, upload, purpose=purpose, meta=meta)
+    entry = staging.fetch(request, token, purpose=purpose)
+    params = {**(params or {}), "path": entry["path"], "name": entry["name"], "purpose": purpose, "token": token, "rows": rows}
+    job = job_start(kind, params, request.user, links=links)
+    staging.update_meta(request, token, check_job=job.pk)
+    return job
+
+
+def import_check_run(job: Job, progress: Callable, do_check: Callable[[io.BytesIO], object], report: Callable[[object], dict]) -> str:
+    """The check of a large import, in a job: the feature's dry run on the staged file. A file with
+    row errors ends the job with them (JobError), and the file is deleted; otherwise `report(outcome)`
+    (counts, the first PREVIEW_ROWS rows, and `confirm`: whether there is anything to import) is
+    kept in `Job.report` with the rows and writes counted, which the import's progress measures
+    against. The file stays staged for the confirmation unless there is nothing to confirm.
+    """
+    name = job.params["name"]
+    entry = _staged(job)
+    try:
+        outcome, writes = _run_staged(
+            job, progress, do_check,
+            reading=(60, gettext("Đang đọc và kiểm tra tệp %(name)s…") % {"name": name}, gettext("Đã đọc tệp; đang đối chiếu với dữ liệu trong hệ thống…")),
+            writes=None,
+        )
+        if outcome.errors:
+            raise JobError(gettext("Không nhập được tệp %(name)s: sửa các lỗi dưới đây rồi tải tệp lên lại.") % {"name": name}, outcome.errors)
+        preview = {**report(outcome), "rows": len(outcome.rows), "writes": writes}
+    except BaseException:
+        staging.delete(entry)
+        raise
+    if not preview.get("confirm"):
+        staging.delete(entry)
+    Job.objects.filter(pk=job.pk).update(report=preview)
+    job.report = preview
+    return gettext("Đã kiểm tra tệp %(name)s (%(rows)s dòng): không có lỗi.") % {"name": name, "rows": preview["rows"]}
+
+
+def import_claim(request, *, purpose: str, **meta) -> dict | None:
+    """`staging.claim` for the confirm view of an import that may have been checked by a job: such
+    a file is confirmed only once its check has finished without errors, and its entry then
+    carries the rows and writes the check counted (for `staging.in_background` and the progress)."""
+    from django.contrib import messages
+
+    entry = staging.fetch(request, request.POST.get("token", ""), purpose=purpose)
+    check = None
+    if entry is not None and entry["meta"].get("check_job"):
+        check = Job.objects.filter(pk=entry["meta"]["check_job"], user=request.user).first()
+        if check is None or check.status != Job.Status.DONE or not check.report.get("confirm"):
+            messages.error(request, gettext("Tệp chưa được kiểm tra xong, hoặc không có gì để nhập."))
+            return None
+    entry = staging.claim(request, purpose=purpose, **meta)
+    if entry is not None and check is not None:
+        entry["meta"].update(rows=check.report.get("rows", 0), writes=check.report.get("writes", 0))
+    return entry
+
+
+def import_check_context(request, job: Job) -> dict:
+    """What the job page needs to show a finished check: its preview and, for the user whose
+    session holds the staged file and while it is not yet confirmed, the confirm button."""
+    token = job.params.get("token", "")
+    confirmable = (
+        job.report.get("confirm")
+        and job.user_id == request.user.pk
+        and staging.fetch(request, token, purpose=job.params.get("purpose", "")) is not None
+    )
+    if not job.report.get("confirm"):
+        note = ""
+    elif job.user_id != request.user.pk:
+        note = gettext("Chỉ người đã tải tệp lên mới xác nhận nhập được.")
+    elif not confirmable:
+        note = gettext("Tệp này đã được xác nhận nhập, hoặc phiên nhập đã hết hạn; muốn nhập lại, hãy tải tệp lên lại.")
+    else:
+        note = ""
+    return {
+        "report": job.report,
+        "token": token if confirmable else "",
+        "confirm_note": note,
+        "background": staging.in_background(job.report.get("rows", 0)),
+    }
+
+
 def import_job_start(kind: str, entry: dict, user, *, params: dict | None = None, links: Iterable[tuple[str, str]] = ()) -> Job:
     """Confirm a large import as a background job. `entry` is the staged file claimed by the
-    confirm view (staging.claim), left in storage for the job to read wherever it runs; its meta
+    confirm view (import_claim), left in storage for the job to read wherever it runs; its meta
     holds the rows and writes the preview counted."""
     meta = entry["meta"]
     params = {**(params or {}), "path": entry["path"], "name": entry["name"], "rows": meta.get("rows", 0), "writes": meta.get("writes", 0)}
@@ -276,35 +389,18 @@ def import_job_run(job: Job, progress: Callable, do_import: Callable[[io.BytesIO
     errors and nothing saved. Returns the import's outcome.
     """
     params = job.params
-    name, rows, writes = params["name"], params.get("rows") or 0, params.get("writes") or 0
-    shown = {"percent": -1}
-
-    def report(percent: float, message: str) -> None:
-        if int(percent) != shown["percent"]:  # a few dozen updates of the job row, not one per row
-            shown["percent"] = int(percent)
-            progress(int(percent), message)
-
-    def reading(share: float) -> None:
-        if share < 1:
-            report(35 * share, gettext("Đang đọc và kiểm tra tệp %(name)s (%(rows)s dòng)…") % {"name": name, "rows": rows})
-        else:
-            report(35, gettext("Đã đọc %(rows)s dòng; đang đối chiếu với dữ liệu trong hệ thống…") % {"rows": rows})
-
-    def writing(done: int) -> None:
-        done = min(done, writes)
-        report(40 + 59 * done / writes if writes else 40, gettext("Đang ghi: %(n)s/%(total)s bản ghi…") % {"n": done, "total": writes})
-
-    entry = {"path": params["path"]}
-    if not entry["path"].startswith("staging/"):
-        raise ValueError(f"Not a staged file: {entry['path']!r}")
+    name, rows = params["name"], params.get("rows") or 0
+    entry = _staged(job)
     try:
-        try:
-            data = staging.read(entry)
-        except OSError:
-            raise JobError(gettext("Tệp %(name)s đã tải lên không còn trên máy chủ; hãy tải tệp lên lại.") % {"name": name}) from None
-        reading(0)
-        with rows_written(writing):
-            outcome = do_import(_ReadProgress(data, reading))
+        outcome, _writes = _run_staged(
+            job, progress, do_import,
+            reading=(
+                35,
+                gettext("Đang đọc và kiểm tra tệp %(name)s (%(rows)s dòng)…") % {"name": name, "rows": rows},
+                gettext("Đã đọc %(rows)s dòng; đang đối chiếu với dữ liệu trong hệ thống…") % {"rows": rows},
+            ),
+            writes=params.get("writes") or 0,
+        )
     finally:
         staging.delete(entry)
     if outcome.errors:
@@ -315,3 +411,51 @@ def import_job_run(job: Job, progress: Callable, do_import: Callable[[io.BytesIO
             outcome.errors,
         )
     return outcome
+
+
+def _staged(job: Job) -> dict:
+    """The staged file a job reads and deletes: never anything else in storage."""
+    path = job.params["path"]
+    if not path.startswith("staging/"):
+        raise ValueError(f"Not a staged file: {path!r}")
+    return {"path": path}
+
+
+def _run_staged(job: Job, progress: Callable, work: Callable[[io.BytesIO], object], *, reading: tuple[int, str, str], writes: int | None):
+    """`work` on the job's staged file, reporting progress: the share of the file read up to
+    `reading[0]` percent, then the rows written against `writes` (the preview's count), or, when
+    checking (`writes` None: nothing has counted them yet), against the rows of the file.
+    Returns (outcome, rows written)."""
+    name = job.params["name"]
+    read_to, reading_message, read_message = reading
+    checking, total = writes is None, job.params.get("rows") or 0
+    shown = {"percent": -1}
+
+    def report(percent: float, message: str) -> None:
+        if int(percent) != shown["percent"]:  # a few dozen updates of the job row, not one per row
+            shown["percent"] = int(percent)
+            progress(int(percent), message)
+
+    def read(share: float) -> None:
+        if share < 1:
+            report(read_to * share, reading_message)
+        else:
+            report(read_to, read_message)
+
+    def written(done: int) -> None:
+        start = read_to + 5
+        if checking:  # a dry run, rolled back: how far it is, against the rows of the file
+            report(start + (99 - start) * min(1, done / total) if total else start, gettext("Đang tính các thay đổi: %(n)s bản ghi…") % {"n": done})
+        else:
+            done = min(done, writes)
+            report(start + (99 - start) * done / writes if writes else start, gettext("Đang ghi: %(n)s/%(total)s bản ghi…") % {"n": done, "total": writes})
+
+    entry = _staged(job)
+    try:
+        data = staging.read(entry)
+    except OSError:
+        raise JobError(gettext("Tệp %(name)s đã tải lên không còn trên máy chủ; hãy tải tệp lên lại.") % {"name": name}) from None
+    read(0)
+    with rows_written(written) as count:
+        outcome = work(_ReadProgress(data, read))
+    return outcome, count()

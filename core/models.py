@@ -38,7 +38,8 @@ class Job(models.Model):
 
     The row is both the queue entry the page polls and the result: an export's file is kept in
     Django storage, so whichever app server the user's next request reaches can offer it for
-    download; an import ends with a summary in `message`, or with its row `errors` and nothing saved.
+    download; an import ends with a summary in `message`, or with its row `errors` and nothing saved;
+    the check of a large import ends with its preview in `report`.
     """
 
     class Status(models.TextChoices):
@@ -56,6 +57,7 @@ class Job(models.Model):
     result = models.FileField(_("kết quả"), upload_to=job_result_path, max_length=300, blank=True)
     result_name = models.CharField(_("tên tệp kết quả"), max_length=200, blank=True)
     errors = models.JSONField(_("lỗi theo dòng"), default=list, blank=True)  # [{line, column, message}] of a rejected file
+    report = models.JSONField(_("bản xem trước của tệp nhập"), default=dict, blank=True)  # a checked import's preview, shown by its kind's template
     links = models.JSONField(_("liên kết"), default=list, blank=True)  # [{label, url}]: back to where the job was started
     language = models.CharField(_("ngôn ngữ"), max_length=10, blank=True)  # of the user who started it, for its messages
     request_id = models.CharField(_("mã yêu cầu"), max_length=128, blank=True)

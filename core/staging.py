@@ -2,12 +2,14 @@
 
 The file goes to Django storage (shared between app servers and Celery workers) under a random
 token that is also remembered in the user's session, so one user cannot confirm another user's
-upload. A large file is confirmed by a background job (core/jobs.py `import_job_start`), which
-reads the staged file from storage wherever it runs and deletes it when done.
+upload. A large file is checked (`import_check_start`) and confirmed (`import_job_start`) by
+background jobs (core/jobs.py), which read the staged file from storage wherever they run; the
+import deletes it when done, and so does a check that finds nothing to import.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django.conf import settings
@@ -24,6 +26,15 @@ def stage(request, uploaded, *, purpose: str, meta: dict | None = None) -> str:
     staged[token] = {"path": path, "purpose": purpose, "name": uploaded.name, "meta": meta or {}}
     request.session[SESSION_KEY] = staged
     return token
+
+
+def update_meta(request, token: str, **meta) -> None:
+    """Add to what was staged with the file (the id of the job that checks it)."""
+    staged = request.session.get(SESSION_KEY, {})
+    if token in staged:
+        staged[token]["meta"].update(meta)
+        request.session[SESSION_KEY] = staged
+        request.session.modified = True
 
 
 def fetch(request, token: str, *, purpose: str) -> dict | None:
@@ -79,3 +90,42 @@ def take(request, *, purpose: str, **meta) -> tuple[dict, bytes] | None:
 def in_background(rows: int) -> bool:
     """Whether confirming a file of `rows` rows runs as a background job rather than in the request."""
     return rows > settings.IMPORT_JOB_ROWS
+
+
+# A row element of the sheet's XML, with or without a namespace prefix (<row r="2"> or <x:row …>);
+# not <rowBreaks>.
+_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+
+
+def estimated_rows(upload) -> int:
+    """How many rows the first sheet has below its first line, counted from the sheet's XML
+    without reading any cell, so that a large file can be sent to a background check before the
+    request spends seconds parsing it. An upper bound: blank rows and a title above the header
+    count too. 0 when the file cannot be read; the check then says what is wrong with it.
+    """
+    from openpyxl.reader.excel import ExcelReader
+
+    try:
+        upload.seek(0)
+        reader = ExcelReader(upload, read_only=True)
+        try:
+            reader.read_manifest()
+            reader.read_workbook()  # the workbook part only: sheet names and where they are stored
+            paths = [rel.target for _sheet, rel in reader.parser.find_sheets() if "chartsheet" not in rel.Type]
+            if not paths:
+                return 0
+            count, carry = 0, b""
+            with reader.archive.open(paths[0]) as xml:
+                while chunk := xml.read(1 << 20):
+                    buffer = carry + chunk
+                    cut = buffer.rfind(b"<")  # a tag cut at the end of the chunk is counted with the next
+                    count += len(_ROW_TAG.findall(buffer, 0, cut))
+                    carry = buffer[cut:]
+            count += len(_ROW_TAG.findall(carry))
+        finally:
+            reader.archive.close()
+    except Exception:  # not an .xlsx, or a damaged one: the ordinary check reports it
+        return 0
+    finally:
+        upload.seek(0)
+    return max(count - 1, 0)

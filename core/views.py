@@ -1,5 +1,6 @@
 """The page of a background job (core/jobs.py): progress while it runs, then its file to download,
-its summary, or the row errors of a file it rejected."""
+its summary, the preview of a checked import with its confirm button, or the row errors of a file
+it rejected."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.access import is_home_affairs
 
-from .jobs import job_check, job_kind
+from .jobs import PREVIEW_ROWS, import_check_context, job_check, job_kind
 from .models import Job
 
 
@@ -48,7 +49,18 @@ def _state(job: Job) -> dict:
 @login_required
 def job_page(request, pk: int):
     job = _job_for(request, pk)
-    return render(request, "core/job.html", {"job": job, "title": job_kind(job.kind).title, "state": _state(job)})
+    kind = job_kind(job.kind)
+    context = {
+        "job": job,
+        "title": kind.title,
+        "state": _state(job),
+        # A file with an error on each of its 10,000 rows: the first few hundred say what is wrong.
+        "errors_shown": job.errors[:PREVIEW_ROWS],
+        "report_template": kind.template if job.status == Job.Status.DONE and job.report else "",
+    }
+    if context["report_template"]:
+        context.update(import_check_context(request, job))
+    return render(request, "core/job.html", context)
 
 
 @never_cache

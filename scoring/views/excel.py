@@ -19,7 +19,15 @@ from accounts.access import can_edit_self, get_assessment, require_edit, require
 from accounts.forms import XlsxUploadForm
 from accounts.models import Role
 from core import staging
-from core.jobs import import_job_run, import_job_start, rows_written
+from core.jobs import (
+    PREVIEW_ROWS,
+    import_check_run,
+    import_check_start,
+    import_claim,
+    import_job_run,
+    import_job_start,
+    rows_written,
+)
 from core.responses import xlsx_response
 
 from ..excel import scores_import, unit_sheet_workbook
@@ -124,12 +132,58 @@ def _round(pk: int) -> Round:
     return get_object_or_404(Round.objects.select_related("group", "criteria_set"), pk=pk)
 
 
+def _survey_links(round_) -> list[tuple[str, str]]:
+    return [
+        (_("Nhập tệp khác"), reverse("scoring:survey_import", args=[round_.pk])),
+        (_("Về kỳ đánh giá"), reverse("scoring:round", args=[round_.pk])),
+    ]
+
+
+def survey_report(round_, outcome, *, limit: int | None = None) -> dict:
+    """What a survey file will change, for its preview: the counts and the changes — all of them
+    for a small file, the first `limit` of a large one. Plain data, so that a background check can
+    keep it in its Job."""
+    changes = outcome.changes if limit is None else outcome.changes[:limit]
+    return {
+        "confirm": bool(outcome.changes),
+        "round": round_.pk,
+        "rows": len(outcome.rows),
+        "changed_total": outcome.changed_total,
+        "unchanged": outcome.unchanged,
+        "change_count": len(outcome.changes),
+        "changes": [
+            {
+                "unit_code": c.unit_code,
+                "criterion_code": c.criterion_code,
+                "criterion_title": c.criterion_title,
+                "field_label": str(c.field_label),
+                "old_display": c.old_display,
+                "new_display": c.new_display,
+            }
+            for c in changes
+        ],
+    }
+
+
 @require_roles(Role.HOME_AFFAIRS)
 def survey_import(request, round_pk: int):
     round_ = _round(round_pk)
     form = XlsxUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        rows = staging.estimated_rows(upload)  # counted, not read: a large file is checked by a job
+        if staging.in_background(rows):
+            job = import_check_start(
+                "survey_check",
+                request,
+                upload,
+                rows=rows,
+                purpose=SURVEY_PURPOSE,
+                meta={"round": round_.pk},
+                params={"round": round_.pk},
+                links=_survey_links(round_),
+            )
+            return redirect("core:job", pk=job.pk)
         with rows_written() as writes:  # what confirming will write, for the progress of a background import
             outcome = _survey_import(round_, upload, user=request.user, filename=upload.name, dry_run=True)
         upload.seek(0)
@@ -143,6 +197,7 @@ def survey_import(request, round_pk: int):
             {
                 "round": round_,
                 "outcome": outcome,
+                "report": survey_report(round_, outcome),
                 "token": token,
                 "filename": upload.name,
                 "background": staging.in_background(len(outcome.rows)),
@@ -164,15 +219,11 @@ def _survey_imported(outcome, filename: str) -> str:
 @require_roles(Role.HOME_AFFAIRS)
 def survey_confirm(request, round_pk: int):
     round_ = _round(round_pk)
-    entry = staging.claim(request, purpose=SURVEY_PURPOSE, round=round_.pk)
+    entry = import_claim(request, purpose=SURVEY_PURPOSE, round=round_.pk)
     if entry is None:
         return redirect("scoring:survey_import", round_pk=round_pk)
     if staging.in_background(entry["meta"].get("rows", 0)):
-        links = [
-            (_("Nhập tệp khác"), reverse("scoring:survey_import", args=[round_.pk])),
-            (_("Về kỳ đánh giá"), reverse("scoring:round", args=[round_.pk])),
-        ]
-        job = import_job_start("survey_import", entry, request.user, params={"round": round_.pk}, links=links)
+        job = import_job_start("survey_import", entry, request.user, params={"round": round_.pk}, links=_survey_links(round_))
         return redirect("core:job", pk=job.pk)
     data = staging.read(entry)
     staging.delete(entry)
@@ -188,10 +239,22 @@ def survey_confirm(request, round_pk: int):
 
 
 def survey_import_check(user, params: dict) -> None:
-    """core.jobs check of a survey import: the import page's own (Home Affairs, an existing round)."""
+    """core.jobs check of a survey check or import: the import page's own (Home Affairs, an existing round)."""
     if not user.has_role(Role.HOME_AFFAIRS):
         raise PermissionDenied
     _round(params["round"])
+
+
+def survey_check_job(job, progress) -> str:
+    """core.jobs run: checking a large survey file, whose preview the job page shows to confirm."""
+    round_ = _round(job.params["round"])
+    name = job.params["name"]
+    return import_check_run(
+        job,
+        progress,
+        lambda source: _survey_import(round_, source, user=job.user, filename=name, dry_run=True),
+        lambda outcome: survey_report(round_, outcome, limit=PREVIEW_ROWS),
+    )
 
 
 def survey_import_job(job, progress) -> str:

@@ -50,6 +50,10 @@ BAD = [
     ("own parent", VI, [["A1", "Một", "SO", "A1"]], 2, "Mã đơn vị cấp trên"),
     ("cycle", VI, [["A1", "Một", "SO", "A2"], ["A2", "Hai", "SO", "A1"]], 2, "Mã đơn vị cấp trên"),
     ("bad code", VI, [["Sở 1", "Một", "SO", ""]], 2, "Mã đơn vị"),
+    ("code too long", VI, [["A" * 31, "Một", "SO", ""]], 2, "Mã đơn vị"),
+    ("name too long", VI, [["A1", "Ủy ban " * 40, "SO", ""]], 2, "Tên đơn vị"),
+    ("group too long", VI, [["A1", "Một", "G" * 21, ""]], 2, "Nhóm"),
+    ("loop above", VI, [["A1", "Một", "SO", "A2"], ["A2", "Hai", "SO", "A3"], ["A3", "Ba", "SO", "A2"]], 2, "Mã đơn vị cấp trên"),
 ]
 
 
@@ -61,6 +65,59 @@ def test_bad_rows_fail_with_line_and_column_and_save_nothing(units, case, header
     assert not outcome.ok
     assert any(e.line == line and e.column == column for e in outcome.errors), [str(e) for e in outcome.errors]
     assert (_state(), UnitGroup.objects.count()) == before
+
+
+def test_a_loop_through_the_units_already_stored_is_refused(units):
+    # THPT_CVA is under SGDDT in the system; the file puts SGDDT under it.
+    outcome = units_import(source=xlsx_bytes(VI, [["SGDDT", "Sở Giáo dục và Đào tạo", "SO", "THPT_CVA"]]))
+    assert [(e.line, e.message) for e in outcome.errors] == [(2, "Quan hệ cấp trên tạo thành vòng lặp.")]
+
+
+def test_it_updates_names_groups_and_parents_of_stored_units(units):
+    rows = [
+        ["sgddt", "Sở Giáo dục", "SO", ""],  # renamed; codes match whatever their case
+        ["THPT_CVA", "Trường THPT Chu Văn An", "THPT", "P_TANLAP"],  # moved under another unit
+        ["P_TANLAP", "UBND phường Tân Lập", "XA", "PHUONG_MOI"],  # under a unit the file creates
+        ["PHUONG_MOI", "UBND phường Mới", "XA", ""],
+        ["STP", "Sở Tư pháp", "NHOM_MOI", ""],  # to a new group
+    ]
+    outcome = units_import(source=xlsx_bytes(VI, rows))
+    assert outcome.ok, outcome.errors
+    assert outcome.created == ["PHUONG_MOI"] and outcome.new_groups == ["NHOM_MOI"]
+    assert outcome.updated == ["sgddt", "STP", "THPT_CVA", "P_TANLAP"]  # name or group changes first, then moves
+    assert set(_state()) >= {
+        ("SGDDT", "Sở Giáo dục", "SO", None),
+        ("THPT_CVA", "Trường THPT Chu Văn An", "THPT", "P_TANLAP"),
+        ("P_TANLAP", "UBND phường Tân Lập", "XA", "PHUONG_MOI"),
+        ("STP", "Sở Tư pháp", "NHOM_MOI", None),
+    }
+    # Written in bulk, the accent-free search column is kept as save() keeps it.
+    for unit in Unit.objects.all():
+        stored = unit.search_name
+        unit.set_search_name()
+        assert stored == unit.search_name
+    assert Unit.objects.get(search_name__contains="phuong moi").code == "PHUONG_MOI"
+
+
+def test_the_import_reads_and_writes_in_batches_not_per_row(units, django_assert_max_num_queries):
+    """A national list has about 10,000 units: the queries grow with the levels of the hierarchy
+    the file adds (each inserted once its parents have ids) and the batches, not with each row."""
+
+    def rows(n):
+        parents = [[f"XA{i:04d}", f"UBND xã {i}", "XA", ""] for i in range(n)]
+        schools = [[f"TH{i:04d}", f"Trường {i}", "TH", f"XA{i:04d}"] for i in range(n)]
+        renamed = [["STP", f"Sở Tư pháp ({n})", "SO", ""], ["THPT_CVA", "Trường THPT Chu Văn An", "THPT", f"XA{n - 1:04d}"]]
+        return schools + parents + renamed
+
+    with django_assert_max_num_queries(12):
+        small = units_import(source=xlsx_bytes(VI, rows(5)))
+    Unit.objects.filter(parent__code__startswith="XA").exclude(code="THPT_CVA").delete()
+    Unit.objects.filter(code="THPT_CVA").update(parent=None)
+    Unit.objects.filter(code__startswith="XA").delete()
+    with django_assert_max_num_queries(12):
+        large = units_import(source=xlsx_bytes(VI, rows(300)))
+    assert (len(small.created), len(large.created)) == (10, 600) and large.updated == ["STP", "THPT_CVA"]
+    assert Unit.objects.get(code="TH0299").parent.code == "XA0299"
 
 
 def test_not_an_xlsx(units):
