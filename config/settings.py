@@ -174,9 +174,9 @@ CELERY_RESULT_BACKEND = None  # the Job row is the result; Celery keeps none
 CELERY_TIMEZONE = TIME_ZONE
 # Above this many units the ranking PDF and Excel are built as a background job.
 JOB_UNITS_THRESHOLD = env.int("JOB_UNITS_THRESHOLD", default=300)
-# Above this many rows, confirming a units or survey import runs as a background job. Survey rows
-# are the costly ones (each recomputes its assessment): about 16 ms a row when measured, so a
-# 1,000-row file already takes about as long as a request should.
+# Above this many rows, a units or survey file is checked (preview) and imported as background
+# jobs rather than in the request: a national list has 10,000 units, a province's survey file a few
+# thousand rows, more than a request should carry on a busy server.
 IMPORT_JOB_ROWS = env.int("IMPORT_JOB_ROWS", default=1000)
 
 # Every line names the request it belongs to (core/request_id.py): with several app servers and
