@@ -99,23 +99,26 @@ def load(assessment: Assessment) -> tuple[engine.Tree, dict[str, LeafValues]]:
     return tree, group_values(assessment.values.all(), code_of)
 
 
+def totals_fields(own: engine.TreeResult, final: engine.TreeResult) -> dict[str, object]:
+    """The cached totals of an assessment, from its "self" and "final" results."""
+    return {
+        "self_total": own.total,
+        "self_max": own.maximum,
+        "self_index": own.index,
+        "final_total": final.total,
+        "final_max": final.maximum,
+        "final_index": final.index,
+        "leaves_done": own.entered,
+        "leaves_todo": own.to_enter,
+    }
+
+
 def refresh_totals(assessment: Assessment, tree: engine.Tree | None = None, grouped=None) -> Assessment:
     """Recompute the cached totals of one assessment from its raw inputs and save them."""
     if tree is None or grouped is None:
         tree, grouped = load(assessment)
-    own = compute(tree, grouped, "self")
-    final = compute(tree, grouped, "final")
-    assessment.self_total, assessment.self_max, assessment.self_index = own.total, own.maximum, own.index
-    assessment.final_total, assessment.final_max, assessment.final_index = final.total, final.maximum, final.index
-    assessment.leaves_done, assessment.leaves_todo = own.entered, own.to_enter
-    Assessment.objects.filter(pk=assessment.pk).update(
-        self_total=own.total,
-        self_max=own.maximum,
-        self_index=own.index,
-        final_total=final.total,
-        final_max=final.maximum,
-        final_index=final.index,
-        leaves_done=own.entered,
-        leaves_todo=own.to_enter,
-    )
+    fields = totals_fields(compute(tree, grouped, "self"), compute(tree, grouped, "final"))
+    for name, value in fields.items():
+        setattr(assessment, name, value)
+    Assessment.objects.filter(pk=assessment.pk).update(**fields)
     return assessment

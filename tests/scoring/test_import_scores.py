@@ -248,22 +248,43 @@ def test_one_bad_row_saves_nothing_and_keeps_previous_values(assessment_a, tmp_p
     assert assessment_a.self_total == SELF_TOTAL
 
 
-def test_a_failure_while_writing_rolls_every_assessment_back(assessment_a, assessment_b, monkeypatch):
-    """values_save refusing a row (after validation passed) undoes the rows already written."""
+def test_a_row_refused_when_writing_is_reported_and_nothing_is_saved(assessment_a, assessment_b, monkeypatch):
+    """The write checks every input again under the lock; one refusal and no row of any unit is written."""
     from scoring import services
 
-    original = services.values_save
+    original = services.values_save_many
 
-    def flaky(**kwargs):
-        result = original(**kwargs)
-        if kwargs["assessment"].unit.code == "STP":
-            result.errors["1.2.2"] = engine.InputError("Lỗi giả lập.", field="points")
-        return result
+    def changed_meanwhile(*, entries, **kwargs):
+        stp = next(i for i, e in enumerate(entries) if e.assessment.unit.code == "STP")
+        e = entries[stp]
+        entries[stp] = services.BulkEntry(e.assessment, e.stage, e.criterion, engine.LeafInput(points=Decimal("9")), e.note)
+        return original(entries=entries, **kwargs)
 
-    monkeypatch.setattr(services, "values_save", flaky)
+    monkeypatch.setattr(services, "values_save_many", changed_meanwhile)
     source = xlsx_bytes(HEADERS, [r("SGDDT", "1.2.2", points=1), r("STP", "1.2.2", points=1)])
     outcome = scores_import(source=source, year=2026, stage="self", filename="f.xlsx")
-    assert [(e.line, e.column, e.message) for e in outcome.errors] == [(3, "Điểm", "Lỗi giả lập.")]
+    assert [(e.line, e.column, e.message) for e in outcome.errors] == [(3, "Điểm", "Điểm vượt quá điểm tối đa (1,5).")]
+    assert (outcome.changed, outcome.changes, outcome.unchanged) == ({}, [], 0)
+    assert not LeafValue.objects.exists() and not ValueChange.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_failure_while_writing_rolls_every_assessment_back(assessment_a, assessment_b, monkeypatch):
+    from django.db import DatabaseError
+
+    from scoring import services
+
+    original = services._update_rows
+
+    def failing(model, names, rows):
+        if model is Assessment:  # the values and their history are written by now
+            raise DatabaseError("giả lập")
+        return original(model, names, rows)
+
+    monkeypatch.setattr(services, "_update_rows", failing)
+    source = xlsx_bytes(HEADERS, [r("SGDDT", "1.2.2", points=1), r("STP", "1.2.2", points=1)])
+    with pytest.raises(DatabaseError):
+        scores_import(source=source, year=2026, stage="self", filename="f.xlsx")
     assert not LeafValue.objects.exists() and not ValueChange.objects.exists()
 
 
