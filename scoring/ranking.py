@@ -110,14 +110,16 @@ FROM {leafvalue} v
 WHERE v.assessment_id IN (SELECT a.id FROM {assessment} a WHERE a.round_id = %(round)s)
 GROUP BY v.assessment_id, v.criterion_id
 """
-# As text: PostgreSQL would send Decimals and SQLite floats, both slow to hash per row; a few distinct
-# strings are turned into Decimals once each.
-_VALUE = "CAST(CASE WHEN v.not_applicable THEN -1 ELSE v.score END AS TEXT)"
-_NA = object()  # what "-1" becomes in Python
+_VALUE = "CASE WHEN v.not_applicable THEN -1 ELSE v.score END"
+# PostgreSQL sends numeric as Decimal, slow to hash once per row: as text instead. SQLite's floats
+# hash fast, and casting them to text there costs more than it saves.
+_VALUE_POSTGRES = f"CAST({_VALUE} AS TEXT)"
+_NA = object()  # what -1 becomes in Python
 
 
 def _leaf_rows(round_: Round):
-    sql = _LEAF_ROWS.format(value=_VALUE, leafvalue=LeafValue._meta.db_table, assessment=Assessment._meta.db_table)
+    value = _VALUE_POSTGRES if connection.vendor == "postgresql" else _VALUE
+    sql = _LEAF_ROWS.format(value=value, leafvalue=LeafValue._meta.db_table, assessment=Assessment._meta.db_table)
     params = {"self": Stage.SELF, "final": Stage.FINAL, "appraisal": Stage.APPRAISAL, "survey": Stage.SURVEY, "round": round_.pk}
     # Server-side on PostgreSQL: 8,000 units × 150 leaves stream in rather than sit in memory at once.
     with connection.chunked_cursor() as cursor:
@@ -147,7 +149,7 @@ def compute(round_: Round) -> Ranking:
         full_final[tree.domain_of[code]] += node.max_points
         if node.method is not engine.Method.SURVEY:
             full_self[tree.domain_of[code]] += node.max_points
-    decimals: dict = {}  # stored value as text -> Decimal (few distinct values)
+    decimals: dict = {}  # stored value as returned -> Decimal (few distinct values)
     no_leaves = dict.fromkeys((code for code, *_rest in leaves), (None, None))
 
     sums: dict[int, tuple] = {}  # assessment id -> (own points, own maxima, final points, final maxima, leaves)
@@ -217,9 +219,9 @@ def _empty_sums(tree: engine.Tree, full_self: dict, full_final: dict, no_leaves:
     return dict.fromkeys(tree.domains, ZERO), dict(full_self), dict.fromkeys(tree.domains, ZERO), dict(full_final), dict(no_leaves)
 
 
-def _decimal(value: str, decimals: dict):
-    """A stored value as the query's text ("2.5" on SQLite, "2.50" on PostgreSQL) as Decimal, or _NA."""
-    decimals[value] = _NA if value == "-1" else Decimal(value).quantize(CENT)
+def _decimal(value, decimals: dict):
+    """A stored value as the query returns it (float or int on SQLite, text on PostgreSQL) as Decimal, or _NA."""
+    decimals[value] = _NA if value in (-1, "-1") else Decimal(str(value)).quantize(CENT)
     return decimals[value]
 
 
@@ -240,10 +242,13 @@ def _rank(ranking: Ranking) -> None:
 # ---------------------------------------------------------------- publication
 
 
-def _json(value) -> Value:
-    # As an expression, so Django's PostgreSQL bulk insert keeps to VALUES rows: its UNNEST path
+_JSON = JSONField()
+
+
+def _json(value):
+    # On PostgreSQL as an expression, so Django's bulk insert keeps to VALUES rows: its UNNEST path
     # sends the JSON as a jsonb[] literal that psycopg escapes quote by quote (30 s for 8,000 units).
-    return Value(value, output_field=JSONField())
+    return Value(value, output_field=_JSON) if connection.vendor == "postgresql" else value
 
 
 _BATCH = 1000
