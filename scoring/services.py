@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Unit, UnitGroup
+from core.bulk import insert_rows, update_rows
 from criteria.models import CriteriaSet, Criterion
 from scoring import engine
 
@@ -322,10 +323,10 @@ def values_save_many(*, entries: list[BulkEntry], user=None, reason: str = "") -
                 inserts.append((assessment_pk, criterion_pk, stage, *inputs, points, note, user_pk, stamp))
             else:
                 updates.append((*inputs, points, note, user_pk, stamp, pk))
-        _insert_rows(LeafValue, VALUE_COLUMNS, inserts)
-        _update_rows(LeafValue, VALUE_COLUMNS[3:], updates)
-        _insert_rows(ValueChange, CHANGE_COLUMNS, history)
-        _update_rows(Assessment, TOTAL_COLUMNS, _totals(sorted({k[0] for k in dirty}), tree_of, values_of, code_of, scored))
+        insert_rows(LeafValue, VALUE_COLUMNS, inserts)
+        update_rows(LeafValue, VALUE_COLUMNS[3:], updates)
+        insert_rows(ValueChange, CHANGE_COLUMNS, history)
+        update_rows(Assessment, TOTAL_COLUMNS, _totals(sorted({k[0] for k in dirty}), tree_of, values_of, code_of, scored))
     return result
 
 
@@ -419,44 +420,6 @@ def _tree_result(tree: engine.Tree, inputs: dict, scored: dict, columns_of: dict
 
 # Rows are written as plain tuples of column values: bulk_create builds a model instance per row,
 # and bulk_update a CASE that grows with the batch, which cost more than the rest of an import.
-
-
-def _copy(cursor, table: str, columns: list[str], rows: list[tuple]) -> None:
-    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-
-
-def _insert_rows(model, names, rows: list[tuple]) -> None:
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table, columns = quote(model._meta.db_table), [quote(model._meta.get_field(n).column) for n in names]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _copy(cursor, table, columns, rows)
-        else:
-            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
-
-
-def _update_rows(model, names, rows: list[tuple]) -> None:
-    """UPDATE by pk; each row is the values of `names`, then the pk."""
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
-    columns = [quote(model._meta.get_field(n).column) for n in names]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One UPDATE per row costs ~80 µs on PostgreSQL: COPY into a scratch table, one UPDATE … FROM.
-            scratch = quote(f"{model._meta.db_table}_bulk")
-            cursor.execute(f"CREATE TEMPORARY TABLE {scratch} AS SELECT {', '.join(columns)}, {pk} FROM {table} WITH NO DATA")
-            _copy(cursor, scratch, [*columns, pk], rows)
-            sets = ", ".join(f"{c} = s.{c}" for c in columns)
-            cursor.execute(f"UPDATE {table} SET {sets} FROM {scratch} s WHERE {table}.{pk} = s.{pk}")
-            cursor.execute(f"DROP TABLE {scratch}")
-        else:
-            cursor.executemany(f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)} WHERE {pk} = %s", rows)
 
 
 # ---------------------------------------------------------------- self-assessment and submission

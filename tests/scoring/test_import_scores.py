@@ -274,14 +274,14 @@ def test_a_database_failure_while_writing_rolls_every_assessment_back(assessment
 
     from scoring import services
 
-    original = services._update_rows
+    original = services.update_rows
 
     def failing(model, names, rows):
         if model is Assessment:  # the values and their history are written by now
             raise DatabaseError("giả lập")
         return original(model, names, rows)
 
-    monkeypatch.setattr(services, "_update_rows", failing)
+    monkeypatch.setattr(services, "update_rows", failing)
     source = xlsx_bytes(HEADERS, [r("SGDDT", "1.2.2", points=1), r("STP", "1.2.2", points=1)])
     with pytest.raises(DatabaseError):
         scores_import(source=source, year=2026, stage="self", filename="f.xlsx")

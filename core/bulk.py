@@ -1,0 +1,52 @@
+"""Bulk writes of many plain rows, for the few paths where Django's per-object work dominates.
+
+`insert_rows` / `update_rows` take model field names and tuples of values already in database form
+(Decimal, int, str, JSON as text): COPY on PostgreSQL, one executemany on SQLite. No signals, no
+`save()`: callers validate first and own the transaction (imports, publishing a ranking).
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+
+def _copy(cursor, table: str, columns: list[str], rows: list[tuple]) -> None:
+    with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _columns(model, names) -> tuple[str, list[str]]:
+    quote = connection.ops.quote_name
+    return quote(model._meta.db_table), [quote(model._meta.get_field(n).column) for n in names]
+
+
+def insert_rows(model, names, rows: list[tuple]) -> None:
+    if not rows:
+        return
+    table, columns = _columns(model, names)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            _copy(cursor, table, columns, rows)
+        else:
+            cursor.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
+
+
+def update_rows(model, names, rows: list[tuple]) -> None:
+    """UPDATE by pk; each row is the values of `names`, then the pk."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    table, columns = _columns(model, names)
+    pk = quote(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One UPDATE per row costs ~80 µs on PostgreSQL: COPY into a scratch table, one UPDATE … FROM.
+            scratch = quote(f"{model._meta.db_table}_bulk")
+            cursor.execute(f"CREATE TEMPORARY TABLE {scratch} AS SELECT {', '.join(columns)}, {pk} FROM {table} WITH NO DATA")
+            _copy(cursor, scratch, [*columns, pk], rows)
+            sets = ", ".join(f"{c} = s.{c}" for c in columns)
+            cursor.execute(f"UPDATE {table} SET {sets} FROM {scratch} s WHERE {table}.{pk} = s.{pk}")
+            cursor.execute(f"DROP TABLE {scratch}")
+        else:
+            cursor.executemany(f"UPDATE {table} SET {', '.join(f'{c} = %s' for c in columns)} WHERE {pk} = %s", rows)
