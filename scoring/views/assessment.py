@@ -7,6 +7,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -94,10 +95,24 @@ def _context(request, assessment, sheet, **extra):
         "is_member": is_unit_member(user, assessment),
         "is_admin": is_home_affairs(user),
         "events": assessment.events.select_related("actor"),
-        "changes": assessment.changes.select_related("criterion", "changed_by")[:300],
+        "changes_count": assessment.changes.count(),
         "submit_problems": request.session.pop("submit_problems", None),
         **extra,
     }
+
+
+HISTORY_PAGE = 200
+
+
+@login_required
+def assessment_history(request, pk: int):
+    """Every recorded change of the assessment's values, newest first, a page at a time. Kept off
+    the scoring pages themselves: a year of saves is hundreds of rows, and rendering them with every
+    page view cost more than the leaves (25 of 65 ms at 112 changes)."""
+    assessment = get_assessment(request.user, pk)
+    changes = assessment.changes.select_related("criterion", "changed_by")
+    paginator = Paginator(changes, HISTORY_PAGE)
+    return render(request, "scoring/history.html", {"a": assessment, "page": paginator.get_page(request.GET.get("page"))})
 
 
 @login_required
@@ -319,6 +334,7 @@ def explanation(request, pk: int):
 urlpatterns = [
     path("phieu/<int:pk>/", assessment_detail, name="assessment"),
     path("phieu/<int:pk>/luu/", assessment_save, name="assessment_save"),
+    path("phieu/<int:pk>/lich-su/", assessment_history, name="assessment_history"),
     path("phieu/<int:pk>/tinh-thu/", assessment_preview, name="assessment_preview"),
     path("phieu/<int:pk>/nop/", assessment_submit_view, name="assessment_submit"),
     path("phieu/<int:pk>/mo-lai/", assessment_reopen_view, name="assessment_reopen"),
