@@ -173,9 +173,11 @@ def measure_publish(b: Bench) -> None:
     reference, _n = b.median(query)
     figure, runs = b.median(lambda: round_publish(round_=round_), teardown=lambda: _unpublish(round_))
     ratio = figure / reference
-    ok = ratio <= 3 and (b.size != "S" or figure < 2)
+    # The ratio target is for a group of 800 units (S); L's 8,000-unit group is information,
+    # its target being the whole year's publication below.
+    ok = ratio <= 3 and figure < 2 if b.size == "S" else None
     b.emit(f"publish ranking, {units} units × {leaves} leaves", figure, reference=reference, ratio=ratio,
-           target="≤ 3 × reference; < 2 s on S", ok=ok, runs=runs)
+           target="≤ 3 × reference; < 2 s on S" if b.size == "S" else "(information on L)", ok=ok, runs=runs)
 
 
 def measure_publish_all(b: Bench) -> None:
@@ -260,8 +262,10 @@ def measure_pages(b: Bench) -> None:
         round_publish(round_=round_)
         try:
             figure, queries, runs = _page(b, client, url)
-            b.emit(f"ranking page (published), {code} {units} units", figure, target="≤ 0.300 s; queries not growing with units",
-                   ok=figure <= 0.300 if code == "THPT" else None, runs=runs, queries=queries)
+            sized = code == "THPT" and units <= 1000  # the target's group is 800 units; L's has 8,000
+            b.emit(f"ranking page (published), {code} {units} units", figure,
+                   target="≤ 0.300 s; queries not growing with units" if sized else "(information; queries as for 800 units)",
+                   ok=figure <= 0.300 if sized else None, runs=runs, queries=queries)
         finally:
             _unpublish(round_)
         figure, queries, runs = _page(b, client, url)
