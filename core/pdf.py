@@ -7,15 +7,15 @@ static/fonts/ in the repository, so a document reads the same on every machine a
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
+from .memory import cycle_collector_paused
 
 STATIC_DIR = Path(settings.BASE_DIR) / "static"
 # WeasyPrint logs every layout step at INFO ("Step 5 - Creating layout - Page 12"); the root logger
@@ -55,24 +55,8 @@ def render_pdf(template_name: str, context: dict | None = None, *, request=None)
 
     html = render_to_string(template_name, context or {}, request=request)
     base_url = Path(settings.BASE_DIR).resolve().as_uri() + "/"
-    with _cyclic_gc_paused():
+    with cycle_collector_paused():
         return HTML(string=html, base_url=base_url, url_fetcher=_fetcher()).write_pdf()
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused():
-    """WeasyPrint keeps every box, style and line of a document alive until the PDF is written
-    (millions of objects for an 800-unit report); the cyclic collector scans them over and over
-    and finds nothing to free: a third of the time of a long report. Reference counting still
-    frees memory meanwhile. Only the caller that found the collector on turns it back on, so
-    overlapping renders in threads end with it on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def vn_long_date(date: datetime.date) -> str:

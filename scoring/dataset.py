@@ -25,6 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Unit, UnitGroup, User
+from core import bulk
 from core.text import search_key
 from criteria.models import CriteriaSet, Criterion
 from inspections.models import (
@@ -243,24 +244,9 @@ class _Scorer:
 def _insert_values(rows: list[tuple]) -> None:
     if not rows:
         return
-    table = LeafValue._meta.db_table
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in LEAF_COLUMNS)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # COPY is several times faster than multi-row INSERTs at a million rows.
-            with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return
-        placeholders = ", ".join(["%s"] * len(LEAF_COLUMNS))
-        # Every row of a batch has the same time: adapt it once, not per row.
-        stamp = rows[0][-1]
-        adapted = connection.ops.adapt_datetimefield_value(stamp)
-        cursor.executemany(
-            f"INSERT INTO {quote(table)} ({columns}) VALUES ({placeholders})",
-            [(*row[:-1], adapted) for row in rows],
-        )
+    # Every row of a batch has the same time: adapt it once, not per row (COPY on PostgreSQL).
+    adapted = connection.ops.adapt_datetimefield_value(rows[0][-1])
+    bulk.insert_rows(LeafValue, LEAF_COLUMNS, [(*row[:-1], adapted) for row in rows])
 
 
 def _fill_round(round_: Round, units: list[Unit], rng: random.Random, latest: bool, user: User) -> tuple[list[Assessment], int]:

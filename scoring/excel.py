@@ -9,8 +9,6 @@ file (units, criteria, stage against method, and every input through the engine)
 from __future__ import annotations
 
 import functools
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -23,6 +21,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from accounts.models import Unit
 from core.excel import Column, RowError, read_table, write_sheet
+from core.memory import cycle_collector_paused
 from core.text import clean_text
 from criteria.models import Criterion
 from scoring import engine
@@ -430,21 +429,7 @@ def parse_scores(
     return (rows if not errors else []), errors
 
 
-@contextmanager
-def _cycle_collector_paused():
-    """A 100,000-row file keeps millions of objects alive, and each full run of Python's cycle
-    collector walks them all: a quarter of the import's time. Reference counting still frees
-    everything meanwhile; whatever cycles are left wait for the collector to be back on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@_cycle_collector_paused()
+@cycle_collector_paused()
 def scores_import(
     *,
     source,

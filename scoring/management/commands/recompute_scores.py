@@ -10,8 +10,6 @@ from django.db import transaction
 from scoring import calculation, engine
 from scoring.models import LeafValue, Round, Stage
 
-TOTAL_FIELDS = ("self_total", "self_max", "self_index", "final_total", "final_max", "final_index", "leaves_done", "leaves_todo")
-
 
 @dataclass
 class Fix:
@@ -78,17 +76,8 @@ def _recompute_round(round_: Round, report: Report, dry_run: bool) -> None:
         grouped = calculation.group_values(values_of.get(assessment.pk, []), code_of)
         own = calculation.compute(tree, grouped, "self")
         final = calculation.compute(tree, grouped, "final")
-        fresh = {
-            "self_total": own.total,
-            "self_max": own.maximum,
-            "self_index": own.index,
-            "final_total": final.total,
-            "final_max": final.maximum,
-            "final_index": final.index,
-            "leaves_done": own.entered,
-            "leaves_todo": own.to_enter,
-        }
-        diffs = [Fix(assessment.unit.code, name, getattr(assessment, name), fresh[name]) for name in TOTAL_FIELDS if getattr(assessment, name) != fresh[name]]
+        fresh = calculation.totals_fields(own, final)
+        diffs = [Fix(assessment.unit.code, name, getattr(assessment, name), fresh[name]) for name in fresh if getattr(assessment, name) != fresh[name]]
         if diffs:
             report.changes.extend(diffs)
             if not dry_run:
