@@ -39,13 +39,18 @@ saves = iter(range(10**6))
 
 
 def save():
-    return staff.post(f"/danh-gia/phieu/{pk}/luu/", {"_stage": "self", f"c{leaf}-present": "1", f"c{leaf}-points": str(next(saves) % 2)})
+    return staff.post(
+        f"/danh-gia/phieu/{pk}/luu/",
+        {"_stage": "self", f"c{leaf}-present": "1", f"c{leaf}-points": str(next(saves) % 2)},
+    )
 
 
 def upload():
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    pdf = SimpleUploadedFile("bien-ban.pdf", b"%PDF-1.4\n" + os.urandom(64).hex().encode() + b"\n%%EOF\n", "application/pdf")
+    pdf = SimpleUploadedFile(
+        "bien-ban.pdf", b"%PDF-1.4\n" + os.urandom(64).hex().encode() + b"\n%%EOF\n", "application/pdf"
+    )
     return staff.post(evidence.group(1) + slot + evidence.group(2), {"purpose": "self", "next": page, "file": pdf})
 
 
@@ -76,4 +81,6 @@ for name, send in REQUESTS.items():
             cpu.append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - w0) * 1000)
         assert response.status_code in (200, 302), (name, response.status_code)
-    print(f"{name:28} cpu {statistics.median(cpu):6.1f} ms   wall {statistics.median(wall):6.1f} ms   {len(queries.captured_queries):3} queries")
+    print(
+        f"{name:28} cpu {statistics.median(cpu):6.1f} ms   wall {statistics.median(wall):6.1f} ms   {len(queries.captured_queries):3} queries"
+    )
