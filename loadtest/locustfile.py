@@ -2,8 +2,9 @@
 
 Two runs use this file:
 - the realistic mix: `StaffUser` (unit staff, 4 in 5 users) and `ReaderUser` (viewer / Home Affairs,
-  1 in 5) — open the unit's self-assessment, save one leaf, upload a small PDF to a leaf, open the
-  ranking, download the ranking workbook;
+  1 in 5) — open the unit's self-assessment, save one leaf and upload a small PDF to a leaf the way
+  the page's scripts do (sheet.js, evidence.js: in place, answered in JSON, no page reload), open
+  the ranking, download the ranking workbook;
 - the reference: `TrivialUser` — the login page (GET), anonymous.
 
 Every user logs in (or, for TrivialUser, is spawned) first; the measured window starts only when all
@@ -40,6 +41,8 @@ SUMMARY = os.environ.get("LOADTEST_SUMMARY", "")
 _wait = os.environ.get("LOADTEST_WAIT", "")
 WAIT = between(*(float(x) for x in _wait.split(","))) if _wait else constant(0)
 TIMEOUT = 60  # seconds; no request may hang the run
+# What sheet.js and evidence.js send with a form posted in place: the answer is JSON, not a redirect.
+IN_PLACE = {"Accept": "application/json", "X-Requested-With": "fetch"}
 
 CSRF_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 FIELD_RE = re.compile(r'name="c(\d+)-(points|option|numerator|denominator|count)"(?: value="([^"]*)")?')
@@ -59,6 +62,22 @@ def _csrf(text: str) -> str:
     if not match:
         raise ValueError("no csrfmiddlewaretoken on the page")
     return match.group(1)
+
+
+def _answer(response) -> dict | None:
+    """The JSON answer of a form sent in place, or None (and the request marked failed)."""
+    if response.status_code != 200:
+        response.failure(f"status {response.status_code}")
+        return None
+    try:
+        data = response.json()
+    except ValueError:
+        response.failure(f"not JSON ({response.headers.get('Content-Type')})")
+        return None
+    if data.get("ok") is not True:
+        response.failure(f"refused: {data.get('message')}")
+        return None
+    return data
 
 
 def _tiny_pdf() -> bytes:
@@ -122,7 +141,9 @@ class StaffUser(_Base):
         if number > STAFF_ACCOUNTS:
             raise RuntimeError(f"more staff users than LOADTEST_STAFF={STAFF_ACCOUNTS} accounts")
         self.login(f"lt.canbo{number:02d}")
-        response = self.client.get("/danh-gia/cua-don-vi/", allow_redirects=False, name="my assessment (redirect)", timeout=TIMEOUT)
+        response = self.client.get(
+            "/danh-gia/cua-don-vi/", allow_redirects=False, name="my assessment (redirect)", timeout=TIMEOUT
+        )
         self.page_path = response.headers["Location"]
         self.pk = int(re.search(r"/phieu/(\d+)/", self.page_path).group(1))
         self._read(self.client.get(self.page_path, name="self-assessment page", timeout=TIMEOUT).text)
@@ -137,18 +158,19 @@ class StaffUser(_Base):
             fields[int(pk)]["max"] = [maximum]
         self.leaves = fields
         template = EVIDENCE_TEMPLATE_RE.search(text)
-        self.evidence_urls = [template.group(1).replace("__leaf__", pk) for pk in EVIDENCE_SLOT_RE.findall(text)] if template else []
+        self.evidence_urls = (
+            [template.group(1).replace("__leaf__", pk) for pk in EVIDENCE_SLOT_RE.findall(text)] if template else []
+        )
         self.csrf = _csrf(text)
         if not self.leaves or not self.evidence_urls:
             raise ValueError("the self-assessment page shows no editable leaf")
 
-    def _page(self, check: str | None = None) -> None:
-        with self.client.get(self.page_path, name="self-assessment page", timeout=TIMEOUT, catch_response=True) as response:
+    def _page(self) -> None:
+        with self.client.get(
+            self.page_path, name="self-assessment page", timeout=TIMEOUT, catch_response=True
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
-                return
-            if check and check not in response.text:
-                response.failure(f"the page does not say “{check}”")
                 return
             self._read(response.text)
 
@@ -159,7 +181,10 @@ class StaffUser(_Base):
             return {f"{prefix}-option": html.unescape(random.choice(kinds["option"]))}
         if "numerator" in kinds:
             denominator = random.randint(20, 400)
-            return {f"{prefix}-numerator": str(random.randint(denominator * 3 // 4, denominator)), f"{prefix}-denominator": str(denominator)}
+            return {
+                f"{prefix}-numerator": str(random.randint(denominator * 3 // 4, denominator)),
+                f"{prefix}-denominator": str(denominator),
+            }
         if "count" in kinds:
             return {f"{prefix}-count": str(random.randint(0, 2))}
         maximum = float(kinds.get("max", ["1"])[0].replace(",", "."))
@@ -169,7 +194,11 @@ class StaffUser(_Base):
     @task(4)
     def open_self_assessment(self) -> None:
         with self.client.get(
-            "/danh-gia/cua-don-vi/", allow_redirects=False, name="my assessment (redirect)", timeout=TIMEOUT, catch_response=True
+            "/danh-gia/cua-don-vi/",
+            allow_redirects=False,
+            name="my assessment (redirect)",
+            timeout=TIMEOUT,
+            catch_response=True,
         ) as response:
             if response.status_code != 302 or response.headers.get("Location") != self.page_path:
                 response.failure(f"status {response.status_code}, to {response.headers.get('Location')}")
@@ -178,26 +207,41 @@ class StaffUser(_Base):
 
     @task(3)
     def save_leaf(self) -> None:
+        """As “Lưu” does with JavaScript: only the changed leaf, answered in JSON with the new figures."""
         pk = random.choice(list(self.leaves))
         data = {"csrfmiddlewaretoken": self.csrf, "_stage": "self", f"c{pk}-present": "1", **self._value(pk)}
         with self.client.post(
-            f"/danh-gia/phieu/{self.pk}/luu/", data=data, allow_redirects=False, name="save a leaf", timeout=TIMEOUT, catch_response=True
+            f"/danh-gia/phieu/{self.pk}/luu/",
+            data=data,
+            headers=IN_PLACE,
+            allow_redirects=False,
+            name="save a leaf",
+            timeout=TIMEOUT,
+            catch_response=True,
         ) as response:
-            if response.status_code != 302:
-                response.failure(f"status {response.status_code} (refused value {data})")
-                return
-        self._page()
+            answer = _answer(response)
+            if answer is not None and "total" not in answer:
+                response.failure(f"no figures in the answer (value {data})")
 
     @task(1)
     def upload_evidence(self) -> None:
+        """As evidence.js does: the leaf's evidence block comes back re-rendered, in JSON."""
         url = random.choice(self.evidence_urls)
         data = {"csrfmiddlewaretoken": self.csrf, "purpose": "self", "next": self.page_path}
         files = {"file": ("bien-ban-hop.pdf", _tiny_pdf(), "application/pdf")}
-        with self.client.post(url, data=data, files=files, allow_redirects=False, name="upload evidence", timeout=TIMEOUT, catch_response=True) as response:
-            if response.status_code != 302:
-                response.failure(f"status {response.status_code}")
-                return
-        self._page(check="Đã đính kèm tệp")
+        with self.client.post(
+            url,
+            data=data,
+            files=files,
+            headers=IN_PLACE,
+            allow_redirects=False,
+            name="upload evidence",
+            timeout=TIMEOUT,
+            catch_response=True,
+        ) as response:
+            answer = _answer(response)
+            if answer is not None and "bien-ban-hop.pdf" not in answer.get("html", ""):
+                response.failure("the leaf's evidence does not list the file")
 
 
 class ReaderUser(_Base):
@@ -233,7 +277,9 @@ class TrivialUser(_Base):
 
     @task
     def login_page(self) -> None:
-        with self.client.get("/dang-nhap/", name="login page (trivial)", timeout=TIMEOUT, catch_response=True) as response:
+        with self.client.get(
+            "/dang-nhap/", name="login page (trivial)", timeout=TIMEOUT, catch_response=True
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
 
@@ -256,7 +302,9 @@ def _summary(environment, **_kwargs) -> None:
     stats = environment.runner.stats
     total = stats.total
     if not _state["measuring"]:
-        result = {"error": f"only {_state['ready']} of {environment.parsed_options.num_users} users got ready in the time allowed"}
+        result = {
+            "error": f"only {_state['ready']} of {environment.parsed_options.num_users} users got ready in the time allowed"
+        }
     else:
         seconds = (_state["stopped"] or time.time()) - _state["started"]
 
@@ -275,7 +323,9 @@ def _summary(environment, **_kwargs) -> None:
             "seconds": round(seconds, 1),
             "users": environment.parsed_options.num_users,
             **row(total),
-            "by_name": {name: row(entry) for (name, _method), entry in sorted(stats.entries.items()) if entry.num_requests},
+            "by_name": {
+                name: row(entry) for (name, _method), entry in sorted(stats.entries.items()) if entry.num_requests
+            },
             "errors": [f"{e.occurrences}× {e.method} {e.name}: {e.error}" for e in stats.errors.values()],
             "logins": {
                 "count": len(logins),

@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models.signals import post_delete, post_save
+
+from criteria.models import CriteriaSet, Criterion
 from scoring import engine
 
 from .models import Assessment, LeafValue, Stage
@@ -36,6 +39,39 @@ class LeafValues:
             if value is not None and value.has_value():
                 return value
         return None
+
+
+_PUBLISHED_SETS: dict[tuple, tuple[list[Criterion], engine.Tree]] = {}
+
+
+def criteria_and_tree(criteria_set: CriteriaSet) -> tuple[list[Criterion], engine.Tree]:
+    """The set's criteria in order and its engine tree. A published set never changes (criteria.services
+    refuses; a correction is a new version), so each process reads and parses it once: a third of
+    the self-assessment page's time went into it. Keyed on the publication's time as well as the id,
+    and forgotten whenever a set or a criterion is saved or deleted in this process (tests do that)."""
+    key = (criteria_set.pk, criteria_set.published_at)
+    cached = _PUBLISHED_SETS.get(key) if criteria_set.is_published else None
+    if cached is None:
+        criteria = list(criteria_set.criteria.order_by("position"))
+        cached = criteria, engine.Tree([c.as_engine_node() for c in criteria])
+        if criteria_set.is_published:
+            if len(_PUBLISHED_SETS) >= 64:  # a province has a few dozen sets over the years
+                _PUBLISHED_SETS.clear()
+            _PUBLISHED_SETS[key] = cached
+    return cached
+
+
+def _forget_published_sets(**_kwargs) -> None:
+    _PUBLISHED_SETS.clear()
+
+
+for _model in (CriteriaSet, Criterion):
+    post_save.connect(
+        _forget_published_sets, sender=_model, dispatch_uid=f"sheet-published-sets-save-{_model.__name__}"
+    )
+    post_delete.connect(
+        _forget_published_sets, sender=_model, dispatch_uid=f"sheet-published-sets-delete-{_model.__name__}"
+    )
 
 
 def group_values(values: Iterable[LeafValue], code_of: dict[int, str]) -> dict[str, LeafValues]:
@@ -93,10 +129,8 @@ def compute(tree: engine.Tree, grouped: dict[str, LeafValues], stage: str) -> en
 
 
 def load(assessment: Assessment) -> tuple[engine.Tree, dict[str, LeafValues]]:
-    criteria_set = assessment.round.criteria_set
-    tree = criteria_set.engine_tree
-    code_of = dict(criteria_set.criteria.values_list("pk", "code"))
-    return tree, group_values(assessment.values.all(), code_of)
+    criteria, tree = criteria_and_tree(assessment.round.criteria_set)
+    return tree, group_values(assessment.values.all(), {c.pk: c.code for c in criteria})
 
 
 def totals_fields(own: engine.TreeResult, final: engine.TreeResult) -> dict[str, object]:

@@ -16,6 +16,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.templatetags.par import decimal_separator, format_points
+
 from .ranking import Ranking
 
 CSV_COLUMNS = ["rank", "unit_code", "unit_name", "points", "max_points", "index", "band"]
@@ -30,9 +32,14 @@ TITLE, SUBTITLE, HEADER, TEXT, NUMBER = "Tiêu đề", "Dòng phụ đề", "Ti�
 
 def status_text(ranking: Ranking) -> str:
     if ranking.provisional:
-        return _("Kết quả tạm tính, chưa công bố (lập ngày %(date)s)") % {"date": timezone.localdate().strftime("%d/%m/%Y")}
+        return _("Kết quả tạm tính, chưa công bố (lập ngày %(date)s)") % {
+            "date": timezone.localdate().strftime("%d/%m/%Y")
+        }
     pub = ranking.publication
-    return _("Công bố lần %(n)s ngày %(date)s") % {"n": pub.number, "date": timezone.localtime(pub.published_at).strftime("%d/%m/%Y")}
+    return _("Công bố lần %(n)s ngày %(date)s") % {
+        "n": pub.number,
+        "date": timezone.localtime(pub.published_at).strftime("%d/%m/%Y"),
+    }
 
 
 def stage_label(stage: str) -> str:
@@ -45,7 +52,15 @@ def rows(ranking: Ranking, stage: str) -> list[dict]:
     for unit in ranking.ordered(stage):
         points, maximum, index, rank, band = unit.figures(stage)
         out.append(
-            {"rank": rank, "unit_code": unit.unit_code, "unit_name": unit.unit_name, "points": points, "max_points": maximum, "index": index, "band": band}
+            {
+                "rank": rank,
+                "unit_code": unit.unit_code,
+                "unit_name": unit.unit_name,
+                "points": points,
+                "max_points": maximum,
+                "index": index,
+                "band": band,
+            }
         )
     return out
 
@@ -86,11 +101,24 @@ def to_table(ranking: Ranking, stage: str) -> str:
         return _fixed(value).replace(".", ",")
 
     lines = [f"{ranking.round.year} – {ranking.round.group.name} – {stage_label(stage)} – {status_text(ranking)}"]
-    data = [(str(r["rank"]), r["unit_code"], r["unit_name"], comma(r["points"]), comma(r["max_points"]), comma(r["index"]), r["band"]) for r in rows(ranking, stage)]
+    data = [
+        (
+            str(r["rank"]),
+            r["unit_code"],
+            r["unit_name"],
+            comma(r["points"]),
+            comma(r["max_points"]),
+            comma(r["index"]),
+            r["band"],
+        )
+        for r in rows(ranking, stage)
+    ]
     header = (_("Hạng"), _("Mã"), _("Đơn vị"), _("Điểm"), _("Tối đa"), _("Chỉ số"), _("Loại"))
     widths = [max(len(h), *(len(d[i]) for d in data)) if data else len(h) for i, h in enumerate(header)]
     right = {0, 3, 4, 5}
-    fmt = lambda cells: "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))  # noqa: E731
+    fmt = lambda cells: "  ".join(
+        c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+    )  # noqa: E731
     lines.append(fmt(header))
     lines.extend(fmt(d) for d in data)
     return "\n".join(lines) + "\n"
@@ -162,32 +190,56 @@ def workbook(ranking: Ranking) -> Workbook:
     """
     book = Workbook(write_only=True)
     _styles(book)
-    title = _("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM %(year)s – %(group)s") % {"year": ranking.round.year, "group": ranking.round.group.name.upper()}
+    title = _("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM %(year)s – %(group)s") % {
+        "year": ranking.round.year,
+        "group": ranking.round.group.name.upper(),
+    }
     subtitle = f"{status_text(ranking)} · {ranking.round.criteria_set.code} v{ranking.round.criteria_set.version}"
     ordered = ranking.ordered("final")
+    separator = decimal_separator()  # maxima in the headers are written the way the pages write them
 
-    headers = [_("Hạng"), _("Mã đơn vị"), _("Tên đơn vị"), _("Điểm tự chấm"), _("Chỉ số tự chấm (%)"), _("Điểm sau thẩm định"), _("Điểm tối đa"), _("Chỉ số (%)"), _("Xếp loại")]
+    headers = [
+        _("Hạng"),
+        _("Mã đơn vị"),
+        _("Tên đơn vị"),
+        _("Điểm tự chấm"),
+        _("Chỉ số tự chấm (%)"),
+        _("Điểm sau thẩm định"),
+        _("Điểm tối đa"),
+        _("Chỉ số (%)"),
+        _("Xếp loại"),
+    ]
     sheet = _sheet(book, _("Xếp hạng"), widths=[7, 14, 45, 12, 12, 12, 10, 10, 9], header_rows="3:3", freeze="D4")
     _title(sheet, title, subtitle, len(headers))
     _header(sheet, headers)
     for unit in ordered:
         figures = (unit.self_total, unit.self_index, unit.total, unit.maximum, unit.index)
         sheet.append(
-            [_cell(sheet, unit.rank, TEXT), _cell(sheet, unit.unit_code, TEXT), _cell(sheet, unit.unit_name, TEXT),
-             *(_cell(sheet, float(f), NUMBER) for f in figures), _cell(sheet, unit.band, TEXT)]
+            [
+                _cell(sheet, unit.rank, TEXT),
+                _cell(sheet, unit.unit_code, TEXT),
+                _cell(sheet, unit.unit_name, TEXT),
+                *(_cell(sheet, float(f), NUMBER) for f in figures),
+                _cell(sheet, unit.band, TEXT),
+            ]
         )
 
     headers = [_("Mã đơn vị"), _("Tên đơn vị")]
     for code, name, maximum in ranking.domains:
-        headers += [f"{code}. {name} ({_('tối đa')} {maximum:f})", _("Hạng")]
-    domains = _sheet(book, _("Chỉ số thành phần"), widths=[14, 40] + [14, 6] * len(ranking.domains), header_rows="3:3", freeze="C4")
+        headers += [f"{code}. {name} ({_('tối đa')} {format_points(maximum, separator)})", _("Hạng")]
+    domains = _sheet(
+        book, _("Chỉ số thành phần"), widths=[14, 40] + [14, 6] * len(ranking.domains), header_rows="3:3", freeze="C4"
+    )
     _title(domains, title, subtitle + " · " + _("chỉ số thành phần theo lĩnh vực (%)"), len(headers))
     _header(domains, headers)
     for unit in ordered:
         line = [_cell(domains, unit.unit_code, TEXT), _cell(domains, unit.unit_name, TEXT)]
         for code, *_rest in ranking.domains:
             figure = unit.domains.get(code)
-            line += [_cell(domains, _number(figure and figure.index), NUMBER), _cell(domains, figure and figure.rank, TEXT)]
+            line += [
+                _cell(domains, _number(figure and figure.index), NUMBER),
+                _cell(domains, figure and figure.rank, TEXT),
+            ]
         domains.append(line)
 
     leaves = ranking.leaves
@@ -201,7 +253,7 @@ def workbook(ranking: Ranking) -> Workbook:
     first = [_("Mã đơn vị"), _("Tên đơn vị")]
     second = [None, None]
     for code, _name, maximum, _kind, _method in leaves:
-        first += [f"{code} ({_('tối đa')} {maximum:f})", None]
+        first += [f"{code} ({_('tối đa')} {format_points(maximum, separator)})", None]
         second += [_("Tự chấm"), _("Thẩm định")]
     first += [_("Tổng tự chấm"), _("Tổng sau thẩm định")]
     second += [None, None]

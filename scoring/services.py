@@ -47,7 +47,9 @@ def round_open(
     if not criteria_set.is_published:
         raise ScoringError(_("Chỉ mở kỳ đánh giá với bộ tiêu chí đã ban hành."))
     if criteria_set.group_id != group.pk:
-        raise ScoringError(_("Bộ tiêu chí %(set)s không dành cho nhóm %(group)s.") % {"set": criteria_set.code, "group": group.code})
+        raise ScoringError(
+            _("Bộ tiêu chí %(set)s không dành cho nhóm %(group)s.") % {"set": criteria_set.code, "group": group.code}
+        )
     if Round.objects.filter(year=year, group=group).exists():
         raise ScoringError(_("Nhóm %(group)s đã có kỳ đánh giá năm %(year)s.") % {"group": group.code, "year": year})
     try:
@@ -101,6 +103,9 @@ class LeafEntry:
 class SaveResult:
     saved: list[str] = field(default_factory=list)  # codes whose value changed
     errors: dict[str, engine.InputError] = field(default_factory=dict)  # code -> error
+    # The assessment's tree and every stored value after the save, for answers that show new figures.
+    tree: engine.Tree | None = None
+    values: dict[str, calculation.LeafValues] = field(default_factory=dict)
 
 
 def _as_text(value) -> str:
@@ -147,13 +152,17 @@ def values_save(
     now = timezone.now()
     with transaction.atomic():
         # Lock the assessment: two app servers saving the same sheet queue up here.
-        locked = Assessment.objects.select_for_update().get(pk=assessment.pk)
+        locked = (
+            Assessment.objects.select_for_update(of=("self",))
+            .select_related("round__criteria_set")
+            .get(pk=assessment.pk)
+        )
         # The caller's permission was checked before the lock; a submission committed meanwhile
         # must win, so the state is checked again under the lock.
         if guard is not None and not guard(locked):
             raise ScoringError(_("Phiếu vừa thay đổi trạng thái; giá trị không được lưu."))
         tree, grouped = calculation.load(locked)
-        existing = {v.criterion_id: v for v in locked.values.filter(stage=stage)}
+        existing = {v.criterion_id: v for leaf in grouped.values() if (v := leaf.get(stage)) is not None}
         changes: list[ValueChange] = []
         for entry in entries:
             criterion = entry.criterion
@@ -171,7 +180,10 @@ def values_save(
                 ref_points = None
                 if reference is not None:
                     ref_points = engine.leaf_points(node, reference.as_input()).points
-                if leaf.points is not None and (ref_points != leaf.points or bool(reference and reference.not_applicable) != entry.input.not_applicable):
+                if leaf.points is not None and (
+                    ref_points != leaf.points
+                    or bool(reference and reference.not_applicable) != entry.input.not_applicable
+                ):
                     result.errors[criterion.code] = engine.InputError(
                         _("Cần ghi lý do vì điểm khác điểm %(ref)s.")
                         % {"ref": _("tự chấm") if require_reason_against == "self" else _("thẩm định sơ bộ")},
@@ -215,6 +227,7 @@ def values_save(
         ValueChange.objects.bulk_create(changes)
         if result.saved:
             calculation.refresh_totals(locked, tree, grouped)
+    result.tree, result.values = tree, grouped
     return result
 
 
@@ -239,7 +252,17 @@ class BulkSaveResult:
 
 LOCK_BATCH = 500  # assessments per query: within SQLite's 999 parameters
 VALUE_COLUMNS = ("assessment", "criterion", "stage", *INPUT_FIELDS, "score", "note", "updated_by", "updated_at")
-CHANGE_COLUMNS = ("assessment", "criterion", "stage", "field", "old_value", "new_value", "changed_by", "changed_at", "reason")
+CHANGE_COLUMNS = (
+    "assessment",
+    "criterion",
+    "stage",
+    "field",
+    "old_value",
+    "new_value",
+    "changed_by",
+    "changed_at",
+    "reason",
+)
 TOTAL_COLUMNS = tuple(calculation.totals_fields(engine.TreeResult(), engine.TreeResult()))
 _NO_VALUE = (None, False, None, "", None, None, None, None, "")  # pk, INPUT_FIELDS, note of a leaf never saved
 ZERO = Decimal("0.00")
@@ -312,7 +335,9 @@ def values_save_many(*, entries: list[BulkEntry], user=None, reason: str = "") -
                 if new_text is None:
                     new_text = texts[(after.__class__, after)] = _as_text(after)
                 result.changes.append((index, name, old_text, new_text))
-                history.append((assessment_pk, criterion_pk, stage, name, old_text, new_text, user_pk, stamp, reason or note))
+                history.append(
+                    (assessment_pk, criterion_pk, stage, name, old_text, new_text, user_pk, stamp, reason or note)
+                )
         if result.errors or not dirty:
             return result
 
@@ -326,7 +351,9 @@ def values_save_many(*, entries: list[BulkEntry], user=None, reason: str = "") -
         insert_rows(LeafValue, VALUE_COLUMNS, inserts)
         update_rows(LeafValue, VALUE_COLUMNS[3:], updates)
         insert_rows(ValueChange, CHANGE_COLUMNS, history)
-        update_rows(Assessment, TOTAL_COLUMNS, _totals(sorted({k[0] for k in dirty}), tree_of, values_of, code_of, scored))
+        update_rows(
+            Assessment, TOTAL_COLUMNS, _totals(sorted({k[0] for k in dirty}), tree_of, values_of, code_of, scored)
+        )
     return result
 
 
@@ -355,7 +382,9 @@ def _lock_and_load(entries: list[BulkEntry], states: dict[int, str]) -> tuple[di
             values_of[pk] = {}
         if len(values_of) < start + len(chunk):
             raise Assessment.DoesNotExist("An assessment of the file was deleted meanwhile.")
-        stored = LeafValue.objects.filter(assessment__in=chunk).values_list("assessment", "criterion", "stage", "pk", *INPUT_FIELDS, "note")
+        stored = LeafValue.objects.filter(assessment__in=chunk).values_list(
+            "assessment", "criterion", "stage", "pk", *INPUT_FIELDS, "note"
+        )
         for assessment_pk, criterion_pk, stage, *row in stored:
             values_of[assessment_pk][(criterion_pk, stage)] = tuple(row)
     return tree_of, values_of, code_of
@@ -377,16 +406,24 @@ def _totals(pks: list[int], tree_of: dict, values_of: dict, code_of: dict[int, s
             value = interned.get(columns)
             if value is None:
                 na, points, option, numerator, denominator, count, rate = values
-                value = interned[columns] = engine.LeafInput(na, points, option or None, numerator, denominator, count, rate)
+                value = interned[columns] = engine.LeafInput(
+                    na, points, option or None, numerator, denominator, count, rate
+                )
                 columns_of[id(value)] = columns
             per_leaf.setdefault(code_of[criterion_pk], {})[stage] = value
-        own = _tree_result(tree, calculation.choose_inputs(tree, per_leaf, "self"), scored, columns_of, include_survey=False)
-        final = _tree_result(tree, calculation.choose_inputs(tree, per_leaf, "final"), scored, columns_of, include_survey=True)
+        own = _tree_result(
+            tree, calculation.choose_inputs(tree, per_leaf, "self"), scored, columns_of, include_survey=False
+        )
+        final = _tree_result(
+            tree, calculation.choose_inputs(tree, per_leaf, "final"), scored, columns_of, include_survey=True
+        )
         rows.append((*calculation.totals_fields(own, final).values(), pk))
     return rows
 
 
-def _tree_result(tree: engine.Tree, inputs: dict, scored: dict, columns_of: dict, *, include_survey: bool) -> engine.TreeResult:
+def _tree_result(
+    tree: engine.Tree, inputs: dict, scored: dict, columns_of: dict, *, include_survey: bool
+) -> engine.TreeResult:
     """`engine.compute_tree`'s total, maximum, index and leaf counts, each distinct (leaf, value)
     scored once for all the assessments: as `ranking.compute` does, leaf points are summed per
     domain and the engine's `rollup_domains` applies the caps."""
@@ -433,7 +470,9 @@ def missing_for_submission(assessment: Assessment) -> list[str]:
     """What stops the head from submitting: leaves without a value, or without evidence and explanation."""
     tree, grouped = calculation.load(assessment)
     with_evidence = set(
-        LeafEvidence.objects.filter(assessment=assessment, purpose=LeafEvidence.Purpose.SELF).values_list("criterion__code", flat=True)
+        LeafEvidence.objects.filter(assessment=assessment, purpose=LeafEvidence.Purpose.SELF).values_list(
+            "criterion__code", flat=True
+        )
     )
     problems = []
     for criterion in assessment.round.criteria_set.criteria.exclude(method="").order_by("position"):
@@ -477,9 +516,13 @@ def appraisal_accept_self(*, assessment: Assessment, user) -> SaveResult:
     touched = set(assessment.values.filter(stage=Stage.APPRAISAL).values_list("criterion_id", flat=True))
     entries = [
         LeafEntry(v.criterion, v.as_input())
-        for v in assessment.values.filter(stage=Stage.SELF).select_related("criterion").exclude(criterion_id__in=touched)
+        for v in assessment.values.filter(stage=Stage.SELF)
+        .select_related("criterion")
+        .exclude(criterion_id__in=touched)
     ]
-    return values_save(assessment=assessment, stage=Stage.APPRAISAL, entries=entries, user=user, reason=_("Chấp nhận điểm tự chấm"))
+    return values_save(
+        assessment=assessment, stage=Stage.APPRAISAL, entries=entries, user=user, reason=_("Chấp nhận điểm tự chấm")
+    )
 
 
 def missing_appraisal(assessment: Assessment, stage: str = Stage.APPRAISAL) -> list[str]:
@@ -488,7 +531,9 @@ def missing_appraisal(assessment: Assessment, stage: str = Stage.APPRAISAL) -> l
         have |= set(assessment.values.filter(stage=Stage.APPRAISAL).values_list("criterion_id", flat=True))
     return [
         f"{c.code}. {c.title}"
-        for c in assessment.round.criteria_set.criteria.exclude(method="").exclude(method=engine.Method.SURVEY).order_by("position")
+        for c in assessment.round.criteria_set.criteria.exclude(method="")
+        .exclude(method=engine.Method.SURVEY)
+        .order_by("position")
         if c.pk not in have
     ]
 
@@ -516,7 +561,8 @@ def disputed_codes(assessment: Assessment) -> list[str]:
             continue
         node = tree.nodes[code]
         if (
-            engine.leaf_points(node, leaf.appraisal.as_input()).points != engine.leaf_points(node, leaf.self.as_input()).points
+            engine.leaf_points(node, leaf.appraisal.as_input()).points
+            != engine.leaf_points(node, leaf.self.as_input()).points
             or leaf.appraisal.not_applicable != leaf.self.not_applicable
         ):
             codes.append(code)
@@ -540,15 +586,26 @@ def explanation_save(*, assessment: Assessment, criterion: Criterion, text: str,
         )
         if explanation.text != text:
             ValueChange.objects.create(
-                assessment=assessment, criterion=criterion, stage=Stage.APPRAISAL, field="explanation",
-                old_value=explanation.text, new_value=text, changed_by=user, reason=_("Giải trình"),
+                assessment=assessment,
+                criterion=criterion,
+                stage=Stage.APPRAISAL,
+                field="explanation",
+                old_value=explanation.text,
+                new_value=text,
+                changed_by=user,
+                reason=_("Giải trình"),
             )
             explanation.text, explanation.updated_by, explanation.updated_at = text, user, timezone.now()
             explanation.save()
         elif _created:
             ValueChange.objects.create(
-                assessment=assessment, criterion=criterion, stage=Stage.APPRAISAL, field="explanation",
-                new_value=text, changed_by=user, reason=_("Giải trình"),
+                assessment=assessment,
+                criterion=criterion,
+                stage=Stage.APPRAISAL,
+                field="explanation",
+                new_value=text,
+                changed_by=user,
+                reason=_("Giải trình"),
             )
     return explanation
 

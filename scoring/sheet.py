@@ -198,9 +198,7 @@ def _rule_text(criterion: Criterion) -> str:
 
 def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict[str, Typed] | None = None) -> Sheet:
     """The sheet of `assessment`; `typed` (code -> Typed) overrides stored values at `typed_stage`."""
-    criteria_set = assessment.round.criteria_set
-    criteria = list(criteria_set.criteria.order_by("position"))
-    tree = engine.Tree([c.as_engine_node() for c in criteria])
+    criteria, tree = calculation.criteria_and_tree(assessment.round.criteria_set)
     code_of = {c.pk: c.code for c in criteria}
     grouped = calculation.group_values(assessment.values.all(), code_of)
     links: dict[str, list[LeafEvidence]] = {}
@@ -226,7 +224,12 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
             row.findings = findings.get(criterion.code, [])
             stored = row.values.get(typed_stage) if typed_stage else None
             row.typed = (typed or {}).get(criterion.code) or Typed.from_value(stored)
-            if criterion.prefill and typed_stage == Stage.SELF and stored is None and criterion.code not in (typed or {}):
+            if (
+                criterion.prefill
+                and typed_stage == Stage.SELF
+                and stored is None
+                and criterion.code not in (typed or {})
+            ):
                 row.prefill = prefill_for(criterion.prefill, assessment.unit, assessment.round.year)
                 if row.prefill is not None:
                     # Offered, not saved: the unit checks the figures and saves them like any other.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,9 +25,11 @@ from accounts.access import (
     is_unit_member,
     require_edit,
 )
+from core.responses import json_refusals, wants_json
 from core.text import clean_text
 from scoring import engine
 
+from .. import calculation
 from .. import sheet as sheets
 from ..models import Assessment, Stage
 from ..services import (
@@ -61,7 +64,7 @@ def _leaf_url_pattern(name: str, assessment_pk: int) -> str:
     return reverse(name, args=[assessment_pk, 999_999_999]).replace("999999999", "__leaf__")
 
 
-def _evidence_once(request, assessment) -> dict:
+def evidence_forms_context(request, assessment) -> dict:
     """Context for the self-assessment page, whose evidence forms are written once (_evidence.html).
     evidence_full_for: the leaves that get them written out anyway — the one whose document form
     was refused (its typed values come back) and the one asked for with ?tai-lieu= (no JavaScript)."""
@@ -112,62 +115,150 @@ def assessment_history(request, pk: int):
     assessment = get_assessment(request.user, pk)
     changes = assessment.changes.select_related("criterion", "changed_by")
     paginator = Paginator(changes, HISTORY_PAGE)
-    return render(request, "scoring/history.html", {"a": assessment, "page": paginator.get_page(request.GET.get("page"))})
+    return render(
+        request, "scoring/history.html", {"a": assessment, "page": paginator.get_page(request.GET.get("page"))}
+    )
 
 
 @login_required
 def assessment_detail(request, pk: int):
     assessment = get_assessment(request.user, pk)
     sheet = sheets.build(assessment, typed_stage=Stage.SELF)
-    return render(request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self", **_evidence_once(request, assessment)))
+    return render(
+        request,
+        "scoring/assessment.html",
+        _context(request, assessment, sheet, mode="self", **evidence_forms_context(request, assessment)),
+    )
 
 
-def _save(request, assessment, stage: str, *, require_reason_against: str | None = None, guard=None):
-    """Save the posted leaves at `stage`; return the sheet with errors, or None when all saved."""
-    criteria = list(assessment.round.criteria_set.criteria.all())
+def _save_values(request, assessment, stage: str, *, require_reason_against: str | None = None, guard=None):
+    """Save the posted leaves at `stage`: (typed values by code, SaveResult, errors by code).
+    ScoringError when the assessment left the state `guard` asks for meanwhile."""
+    criteria, tree = calculation.criteria_and_tree(assessment.round.criteria_set)
     typed = sheets.typed_from_post(criteria, request.POST)
     by_code = {c.code: c for c in criteria}
-    tree = assessment.round.criteria_set.engine_tree
     entries, errors = [], {}
     for code, value in typed.items():
         try:
             entries.append(LeafEntry(by_code[code], value.to_input(tree.nodes[code]), note=value.note))
         except engine.InputError as exc:
             errors[code] = exc
-    try:
-        result = values_save(
-            assessment=assessment,
-            stage=stage,
-            entries=entries,
-            user=request.user,
-            require_reason_against=require_reason_against,
-            guard=guard,
-        )
-    except ScoringError as exc:
-        raise PermissionDenied(exc.message) from exc
+    result = values_save(
+        assessment=assessment,
+        stage=stage,
+        entries=entries,
+        user=request.user,
+        require_reason_against=require_reason_against,
+        guard=guard,
+    )
     errors.update(result.errors)
-    if not errors:
-        return None, result
+    return typed, result, errors
+
+
+def _sheet_with_errors(assessment, stage: str, typed: dict, errors: dict) -> sheets.Sheet:
+    """The sheet after a save: the refused leaves keep what was typed, with their reason."""
     sheet = sheets.build(assessment, typed_stage=stage, typed=typed)
     for row in sheet.leaf_rows():
         if row.code in errors:
             row.error = errors[row.code]
-    return sheet, result
+    return sheet
+
+
+def _save(request, assessment, stage: str, **options):
+    """Save the posted leaves at `stage`; return the sheet with errors, or None when all saved."""
+    try:
+        typed, result, errors = _save_values(request, assessment, stage, **options)
+    except ScoringError as exc:
+        raise PermissionDenied(exc.message) from exc
+    if not errors:
+        return None, result
+    return _sheet_with_errors(assessment, stage, typed, errors), result
+
+
+def _saved_text(result) -> str:
+    return _("Đã lưu %(n)s tiêu chí.") % {"n": len(result.saved)} if result.saved else _("Không có thay đổi.")
+
+
+def _invalid_text(stage: str, count: int) -> str:
+    """Some leaves refused, the valid ones saved; the appraisal's also asks for missing reasons."""
+    if stage == Stage.SELF:
+        return _("Có %(n)s giá trị chưa hợp lệ, xem lý do bên cạnh ô nhập; các giá trị hợp lệ đã được lưu.") % {
+            "n": count
+        }
+    return _("Có giá trị chưa hợp lệ hoặc thiếu lý do, xem bên cạnh ô nhập; các giá trị hợp lệ đã được lưu.")
+
+
+def _figures(tree: engine.Tree, results: dict[str, engine.TreeResult], stage: str, errors: dict) -> dict:
+    """What sheet.js's update() writes into the page: every leaf's points, rate and error, every
+    node, the totals at `stage`, and the self-assessment's entered / still-to-enter counts."""
+    shown = results[str(stage)]
+    fmt = engine.format_points
+
+    def leaf(code: str) -> dict:
+        result = shown.leaves.get(code)
+        points = result.points if result is not None and result.applicable else None
+        rate = result.rate if result is not None else None
+        return {
+            "points": fmt(points) if points is not None else "",
+            "rate": fmt(rate) + "%" if rate is not None else "",
+            "error": errors[code].message if code in errors else "",
+        }
+
+    return {
+        "leaves": {code: leaf(code) for code in tree.leaves},
+        "nodes": {code: fmt(points) for code, points in shown.points.items()},
+        "total": fmt(shown.total),
+        "maximum": fmt(shown.maximum),
+        "index": fmt(shown.index),
+        "done": results["self"].entered,
+        "todo": results["self"].to_enter,
+    }
+
+
+def _save_in_place(request, assessment, stage: str, **options) -> JsonResponse:
+    """The save of sheet.js, which posts only the leaves changed since they were last saved: the
+    result and the page's new figures in JSON, instead of a redirect to the page, whose reload
+    with 40–150 leaves is the product's most expensive request. Nothing goes to `messages`: the
+    script shows the text, and a queued message would turn up again on the next page."""
+    try:
+        typed, result, errors = _save_values(request, assessment, stage, **options)
+    except ScoringError as exc:
+        raise PermissionDenied(exc.message) from exc  # json_refusals answers 403 with it
+    # The figures come from the values the save itself loaded and wrote (no second read of the
+    # sheet): the stored ones, so a refused leaf shows what is saved, as the page will after a reload.
+    results = {s: calculation.compute(result.tree, result.values, s) for s in {str(stage), "self"}}
+    return JsonResponse(
+        {
+            "ok": not errors,
+            "message": _invalid_text(stage, len(errors)) if errors else _saved_text(result),
+            "saved": result.saved,
+            "errors": {code: exc.message for code, exc in errors.items()},
+            **_figures(result.tree, results, stage, errors),
+        },
+        status=400 if errors else 200,
+    )
 
 
 @require_POST
 @login_required
+@json_refusals
 def assessment_save(request, pk: int):
     assessment = get_assessment(request.user, pk)
     require_edit(can_edit_self(request.user, assessment))
-    sheet, result = _save(request, assessment, Stage.SELF, guard=lambda locked: can_edit_self(request.user, locked))
+    guard = partial(can_edit_self, request.user)  # checked again under the row lock
+    if wants_json(request):
+        return _save_in_place(request, assessment, Stage.SELF, guard=guard)
+    sheet, result = _save(request, assessment, Stage.SELF, guard=guard)
     if sheet is None:
-        messages.success(request, _("Đã lưu %(n)s tiêu chí.") % {"n": len(result.saved)} if result.saved else _("Không có thay đổi."))
+        messages.success(request, _saved_text(result))
         return redirect("scoring:assessment", pk=pk)
     assessment.refresh_from_db()
-    messages.error(request, _("Có %(n)s giá trị chưa hợp lệ, xem lý do bên cạnh ô nhập; các giá trị hợp lệ đã được lưu.") % {"n": sum(1 for r in sheet.leaf_rows() if r.error)})
+    messages.error(request, _invalid_text(Stage.SELF, sum(1 for r in sheet.leaf_rows() if r.error)))
     return render(
-        request, "scoring/assessment.html", _context(request, assessment, sheet, mode="self", **_evidence_once(request, assessment)), status=200
+        request,
+        "scoring/assessment.html",
+        _context(request, assessment, sheet, mode="self", **evidence_forms_context(request, assessment)),
+        status=200,
     )
 
 
@@ -179,33 +270,10 @@ def assessment_preview(request, pk: int):
     stage = request.POST.get("_stage", Stage.SELF)
     if stage not in (Stage.SELF, Stage.APPRAISAL, Stage.FINAL):
         stage = Stage.SELF
-    criteria = list(assessment.round.criteria_set.criteria.all())
+    criteria, _tree = calculation.criteria_and_tree(assessment.round.criteria_set)
     sheet = sheets.build(assessment, typed_stage=stage, typed=sheets.typed_from_post(criteria, request.POST))
-    shown = sheet.results[str(stage)]
-    fmt = engine.format_points
-
-    def leaf_text(row) -> str:
-        value = row.points.get(str(stage))
-        return fmt(value) if value is not None else ""
-
-    return JsonResponse(
-        {
-            "leaves": {
-                r.code: {
-                    "points": leaf_text(r),
-                    "rate": fmt(r.rate) + "%" if r.rate is not None else "",
-                    "error": r.error.message if r.error else "",
-                }
-                for r in sheet.leaf_rows()
-            },
-            "nodes": {code: fmt(points) for code, points in shown.points.items()},
-            "total": fmt(shown.total),
-            "maximum": fmt(shown.maximum),
-            "index": fmt(shown.index),
-            "done": sheet.results["self"].entered,
-            "todo": sheet.results["self"].to_enter,
-        }
-    )
+    errors = {row.code: row.error for row in sheet.leaf_rows() if row.error}
+    return JsonResponse(_figures(sheet.tree, sheet.results, stage, errors))
 
 
 @require_POST
@@ -247,27 +315,40 @@ def assessment_reopen_view(request, pk: int):
 
 
 @login_required
+@json_refusals
 def appraisal(request, pk: int):
     assessment = get_assessment(request.user, pk)
     require_edit(can_appraise(request.user, assessment))
     stage = appraisal_stage(assessment)
     if request.method == "POST":
         if stage is None:
-            messages.error(request, _("Phiếu đang ở trạng thái “%(s)s”, không thẩm định được.") % {"s": assessment.get_state_display()})
+            refused = _("Phiếu đang ở trạng thái “%(s)s”, không thẩm định được.") % {
+                "s": assessment.get_state_display()
+            }
+            if wants_json(request):
+                raise PermissionDenied(refused)
+            messages.error(request, refused)
             return redirect("scoring:appraisal", pk=pk)
         against = "self" if stage == Stage.APPRAISAL else "appraisal"
-        sheet, result = _save(
-            request, assessment, stage, require_reason_against=against, guard=lambda locked: appraisal_stage(locked) == stage
-        )
+        options = {"require_reason_against": against, "guard": lambda locked: appraisal_stage(locked) == stage}
+        if wants_json(request):
+            return _save_in_place(request, assessment, stage, **options)
+        sheet, result = _save(request, assessment, stage, **options)
         if sheet is None:
-            messages.success(request, _("Đã lưu %(n)s tiêu chí.") % {"n": len(result.saved)} if result.saved else _("Không có thay đổi."))
+            messages.success(request, _saved_text(result))
             return redirect("scoring:appraisal", pk=pk)
         assessment.refresh_from_db()
-        messages.error(request, _("Có giá trị chưa hợp lệ hoặc thiếu lý do, xem bên cạnh ô nhập; các giá trị hợp lệ đã được lưu."))
-        return render(request, "scoring/appraisal.html", _context(request, assessment, sheet, mode="appraisal", stage=stage))
+        messages.error(request, _invalid_text(stage, sum(1 for r in sheet.leaf_rows() if r.error)))
+        return render(
+            request, "scoring/appraisal.html", _context(request, assessment, sheet, mode="appraisal", stage=stage)
+        )
     sheet = sheets.build(assessment, typed_stage=stage or Stage.APPRAISAL)
     missing = missing_appraisal(assessment, stage) if stage else []
-    return render(request, "scoring/appraisal.html", _context(request, assessment, sheet, mode="appraisal", stage=stage, missing=missing))
+    return render(
+        request,
+        "scoring/appraisal.html",
+        _context(request, assessment, sheet, mode="appraisal", stage=stage, missing=missing),
+    )
 
 
 @require_POST
@@ -280,7 +361,9 @@ def appraisal_action(request, pk: int, action: str):
             if assessment.state != S.SUBMITTED:
                 raise ScoringError(_("Chỉ chấp nhận điểm tự chấm khi phiếu đang chờ thẩm định."))
             result = appraisal_accept_self(assessment=assessment, user=request.user)
-            messages.success(request, _("Đã chấp nhận điểm tự chấm cho %(n)s tiêu chí chưa thẩm định.") % {"n": len(result.saved)})
+            messages.success(
+                request, _("Đã chấp nhận điểm tự chấm cho %(n)s tiêu chí chưa thẩm định.") % {"n": len(result.saved)}
+            )
         elif action == "complete":
             assessment_complete_appraisal(assessment=assessment, user=request.user)
             messages.success(request, _("Đã hoàn thành thẩm định sơ bộ."))
@@ -328,7 +411,9 @@ def explanation(request, pk: int):
             except ScoringError as exc:
                 messages.error(request, exc.message)
         return redirect("scoring:explanation", pk=pk)
-    return render(request, "scoring/explanation.html", _context(request, assessment, sheet, mode="explanation", rows=rows))
+    return render(
+        request, "scoring/explanation.html", _context(request, assessment, sheet, mode="explanation", rows=rows)
+    )
 
 
 urlpatterns = [

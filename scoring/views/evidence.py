@@ -2,14 +2,21 @@
 
 Everyone who may read the assessment (get_assessment) may open its files; only the unit, while the
 assessment is open for the purpose, may change them (403 otherwise). Unknown or foreign ids: 404.
+
+A plain form post is answered with a redirect back to the page and a message. The page's script
+(evidence.js, Accept: application/json) gets {"ok", "message"} instead and, when the leaf's
+evidence changed, "html" (the leaf's evidence block re-rendered) and, on the self-assessment page,
+"forms" (the page's evidence forms, whose lists of uploaded files every leaf offers): the page, the
+most expensive of the product, is not reloaded for one file.
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -18,10 +25,13 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.access import can_edit_self, can_explain, get_assessment, require_edit
+from core.responses import json_refusals, wants_json
 from criteria.models import Criterion
 from scoring.evidence import evidence_add_document, evidence_link_existing, evidence_remove, evidence_upload
 from scoring.models import EvidenceFile, LeafEvidence
 from scoring.services import ScoringError
+
+from .assessment import evidence_forms_context
 
 SESSION_KEY = "evidence_form"
 
@@ -41,14 +51,93 @@ def _leaf(assessment, criterion_pk: int) -> Criterion:
     )
 
 
-def _back(request, assessment) -> HttpResponseRedirect:
+def _back_url(request, assessment) -> str:
+    """The page the form was on (its `next`, on this site only), else the assessment's page."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return HttpResponseRedirect(target)
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
     try:
-        return HttpResponseRedirect(reverse("scoring:assessment", args=[assessment.pk]))
+        return reverse("scoring:assessment", args=[assessment.pk])
     except NoReverseMatch:
-        return HttpResponseRedirect("/")
+        return "/"
+
+
+def _back(request, assessment) -> HttpResponseRedirect:
+    return HttpResponseRedirect(_back_url(request, assessment))
+
+
+class _PageRequest:
+    """The request as the page's templates see it when a piece of the page is rendered for a form
+    sent in place: get_full_path() is the page's address (the links and forms in the piece must
+    return to the page, not to this form's action); everything else is the request."""
+
+    def __init__(self, request, page_path: str):
+        self._request, self._page_path = request, page_path
+
+    def __getattr__(self, name):
+        return getattr(self._request, name)
+
+    def get_full_path(self) -> str:
+        return self._page_path
+
+
+def _evidence_html(request, assessment, criterion, purpose: str) -> dict:
+    """The leaf's evidence block as its page includes _evidence.html, and on the self-assessment
+    page the page's evidence forms (<template id="evidence-forms"> of assessment.html)."""
+    page = _PageRequest(request, _back_url(request, assessment).split("#")[0])
+    links = (
+        LeafEvidence.objects.filter(assessment=assessment, criterion=criterion)
+        .select_related("file__uploaded_by", "added_by")
+        .order_by("added_at", "pk")
+    )
+    files = list(assessment.files.all())
+    context = {
+        "request": page,
+        "assessment": assessment,
+        "criterion": criterion,
+        "links": links,
+        "files": files,
+        "purpose": purpose,
+        "can_edit": can_change_evidence(request.user, assessment, purpose),
+        "evidence_upload_label": _("Tải tệp lên"),
+    }
+    if purpose != LeafEvidence.Purpose.SELF:
+        return {"html": render_to_string("scoring/_evidence.html", context, request=request)}
+    context.update(evidence_forms_context(page, assessment))
+    urls = context["evidence_urls"]
+    # As assessment.html includes it inside <template id="evidence-forms">.
+    forms = {
+        "ev_id": "__ev__",
+        "upload_url": urls["upload"],
+        "link_url": urls["link"],
+        "document_url": urls["document"],
+        "next_url": "__next__",
+        "purpose": purpose,
+        "files": files,
+        "typed_open": False,
+    }
+    return {
+        "html": render_to_string("scoring/_evidence.html", context, request=request),
+        "forms": render_to_string("scoring/_evidence_forms.html", forms, request=request),
+    }
+
+
+def _answer(
+    request, assessment, criterion, purpose: str, notes: list[tuple[int, str]], *, changed: bool
+) -> HttpResponse:
+    """Back to the page with `notes` ((messages level, text)) as messages, or, for evidence.js, the
+    notes in JSON (status 400 when one is an error) with the leaf re-rendered when it `changed`."""
+    if not wants_json(request):
+        for level, text in notes:
+            messages.add_message(request, level, text)
+        return _back(request, assessment)
+    ok = all(level == messages.SUCCESS for level, _text in notes)
+    data = {"ok": ok, "message": " ".join(text for _level, text in notes)}
+    if changed:
+        data.update(_evidence_html(request, assessment, criterion, purpose))
+    return JsonResponse(data, status=200 if ok else 400)
 
 
 def _purpose(request) -> str:
@@ -66,48 +155,59 @@ def _start(request, pk: int, criterion_pk: int):
 
 @login_required
 @require_POST
+@json_refusals
 def evidence_upload_view(request, pk: int, criterion_pk: int):
     assessment, criterion, purpose = _start(request, pk, criterion_pk)
     uploads = request.FILES.getlist("file")
     if not uploads:
-        messages.error(request, _("Chưa chọn tệp để tải lên."))
-        return _back(request, assessment)
+        return _answer(
+            request, assessment, criterion, purpose, [(messages.ERROR, _("Chưa chọn tệp để tải lên."))], changed=False
+        )
+    notes = []
     for uploaded in uploads:
         try:
             link = evidence_upload(
                 assessment=assessment, criterion=criterion, uploaded_file=uploaded, user=request.user, purpose=purpose
             )
         except ScoringError as exc:
-            messages.error(request, exc.message)
+            notes.append((messages.ERROR, exc.message))
         else:
-            messages.success(
-                request, _("Đã đính kèm tệp “%(name)s” vào tiêu chí %(code)s.") % {"name": link.file.original_name, "code": criterion.code}
-            )
-    return _back(request, assessment)
+            text = _("Đã đính kèm tệp “%(name)s” vào tiêu chí %(code)s.") % {
+                "name": link.file.original_name,
+                "code": criterion.code,
+            }
+            notes.append((messages.SUCCESS, text))
+    attached = any(level == messages.SUCCESS for level, _text in notes)
+    return _answer(request, assessment, criterion, purpose, notes, changed=attached)
 
 
 @login_required
 @require_POST
+@json_refusals
 def evidence_link_view(request, pk: int, criterion_pk: int):
     assessment, criterion, purpose = _start(request, pk, criterion_pk)
     file_pk = request.POST.get("file", "")
     if not file_pk.isdigit():
-        messages.error(request, _("Chưa chọn tệp đã tải lên."))
-        return _back(request, assessment)
+        return _answer(
+            request, assessment, criterion, purpose, [(messages.ERROR, _("Chưa chọn tệp đã tải lên."))], changed=False
+        )
     evidence = get_object_or_404(EvidenceFile, pk=int(file_pk), assessment=assessment)
     try:
-        evidence_link_existing(assessment=assessment, criterion=criterion, file=evidence, user=request.user, purpose=purpose)
-    except ScoringError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(
-            request, _("Đã đính kèm tệp “%(name)s” vào tiêu chí %(code)s.") % {"name": evidence.original_name, "code": criterion.code}
+        evidence_link_existing(
+            assessment=assessment, criterion=criterion, file=evidence, user=request.user, purpose=purpose
         )
-    return _back(request, assessment)
+    except ScoringError as exc:
+        return _answer(request, assessment, criterion, purpose, [(messages.ERROR, exc.message)], changed=False)
+    text = _("Đã đính kèm tệp “%(name)s” vào tiêu chí %(code)s.") % {
+        "name": evidence.original_name,
+        "code": criterion.code,
+    }
+    return _answer(request, assessment, criterion, purpose, [(messages.SUCCESS, text)], changed=True)
 
 
 @login_required
 @require_POST
+@json_refusals
 def evidence_document_view(request, pk: int, criterion_pk: int):
     assessment, criterion, purpose = _start(request, pk, criterion_pk)
     typed = {
@@ -132,15 +232,17 @@ def evidence_document_view(request, pk: int, criterion_pk: int):
             file=attached,
         )
     except ScoringError as exc:
-        # The partial cannot re-render itself: keep what was typed for its next display.
-        request.session[SESSION_KEY] = typed
-        messages.error(request, exc.message)
-    else:
-        request.session.pop(SESSION_KEY, None)
-        messages.success(
-            request, _("Đã thêm văn bản %(label)s vào tiêu chí %(code)s.") % {"label": link.document_label, "code": criterion.code}
-        )
-    return _back(request, assessment)
+        if not wants_json(request):
+            # The partial cannot re-render itself: keep what was typed for its next display.
+            # (In place, the form and what was typed in it stay on the page.)
+            request.session[SESSION_KEY] = typed
+        return _answer(request, assessment, criterion, purpose, [(messages.ERROR, exc.message)], changed=False)
+    request.session.pop(SESSION_KEY, None)
+    text = _("Đã thêm văn bản %(label)s vào tiêu chí %(code)s.") % {
+        "label": link.document_label,
+        "code": criterion.code,
+    }
+    return _answer(request, assessment, criterion, purpose, [(messages.SUCCESS, text)], changed=True)
 
 
 @login_required
@@ -149,7 +251,10 @@ def evidence_remove_view(request, pk: int, criterion_pk: int, link_pk: int):
     assessment = get_assessment(request.user, pk)
     criterion = _leaf(assessment, criterion_pk)
     link = get_object_or_404(
-        LeafEvidence.objects.select_related("file", "assessment__round"), pk=link_pk, assessment=assessment, criterion=criterion
+        LeafEvidence.objects.select_related("file", "assessment__round"),
+        pk=link_pk,
+        assessment=assessment,
+        criterion=criterion,
     )
     require_edit(can_change_evidence(request.user, assessment, link.purpose))
     label = link.document_label or (link.file.original_name if link.file else "")
@@ -158,7 +263,9 @@ def evidence_remove_view(request, pk: int, criterion_pk: int, link_pk: int):
     except ScoringError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Đã gỡ “%(label)s” khỏi tiêu chí %(code)s.") % {"label": label, "code": criterion.code})
+        messages.success(
+            request, _("Đã gỡ “%(label)s” khỏi tiêu chí %(code)s.") % {"label": label, "code": criterion.code}
+        )
     return _back(request, assessment)
 
 

@@ -1,8 +1,9 @@
 """In Chromium on the demo province: the evidence forms the self-assessment page writes once are copied
-into every leaf and work there (upload, attach an uploaded file, cite a document, a refused document
-kept); the ranking page lists every unit and a unit finds its own row."""
+into every leaf and work there, in place (upload, attach an uploaded file, cite a document, a refused
+document kept); the ranking page lists every unit and a unit finds its own row."""
 
 import pytest
+from playwright.sync_api import expect
 
 from scoring.models import Round
 
@@ -18,32 +19,39 @@ def test_evidence_forms_written_once_work_in_every_leaf(page, demo, log_in, live
     report.write_bytes(PDF)
     log_in(page, "sgddt.canbo")
     page.click("nav >> text=Tự chấm điểm")
+    page.wait_for_load_state()  # evidence.js has filled the slots
     with_evidence = page.locator("article[data-leaf]:has(.evidence-box)")
     assert with_evidence.count() > 20
     assert with_evidence.locator("input[type=file][multiple]").count() == with_evidence.count()
     assert page.evaluate(DUPLICATE_IDS) == 0 and page.evaluate(UNLABELLED) == 0
     first, second, third = (with_evidence.nth(i) for i in (0, 1, 2))
+    url = page.url
 
+    # Sent in place: the leaf's evidence is replaced, the page stays.
     first.get_by_label("Tải tệp lên").set_input_files(str(report))
     first.get_by_role("button", name="Tải lên").click()
-    assert first.get_by_role("link", name="bao-cao-cchc-2026.pdf").is_visible()
-    assert "#ev-self-" in page.url
+    expect(first.get_by_role("link", name="bao-cao-cchc-2026.pdf")).to_be_visible()
+    assert page.url == url
 
-    second.get_by_label("Tệp đã tải lên", exact=True).select_option(index=1)
+    # The other leaves' lists of uploaded files offer the new one.
+    choices = second.get_by_label("Tệp đã tải lên", exact=True)
+    expect(choices.locator("option", has_text="bao-cao-cchc-2026.pdf")).to_have_count(1)
+    choices.select_option(index=1)
     second.get_by_role("button", name="Đính kèm").click()
-    assert second.get_by_role("link", name="bao-cao-cchc-2026.pdf").is_visible()
+    expect(second.get_by_role("link", name="bao-cao-cchc-2026.pdf")).to_be_visible()
 
     third.get_by_text("Thêm văn bản (số, ký hiệu, ngày, trích yếu)").click()
     third.get_by_label("Số, ký hiệu").fill("12/KH-SGDĐT")
     third.get_by_label("Ngày (dd/mm/yyyy)").fill("31/02/2026")
     third.get_by_role("button", name="Thêm văn bản").click()
-    # Refused: that leaf's form is written out by the server, open, with what was typed.
+    # Refused in place: the reason under the form, which keeps what was typed.
+    expect(third.get_by_role("alert")).to_contain_text("31/02/2026")
     assert third.get_by_label("Ngày (dd/mm/yyyy)").input_value() == "31/02/2026"
     assert third.get_by_label("Số, ký hiệu").input_value() == "12/KH-SGDĐT"
     third.get_by_label("Ngày (dd/mm/yyyy)").fill("19/01/2026")
     third.get_by_role("button", name="Thêm văn bản").click()
-    assert third.get_by_text("12/KH-SGDĐT ngày 19/01/2026").is_visible()
-    assert page.evaluate(DUPLICATE_IDS) == 0
+    expect(third.get_by_text("Văn bản: 12/KH-SGDĐT ngày 19/01/2026")).to_be_visible()
+    assert page.evaluate(DUPLICATE_IDS) == 0 and page.url == url
     third.scroll_into_view_if_needed()
     shot(page, "evidence-forms-in-every-leaf")
 

@@ -3,6 +3,7 @@ move; the head is refused while something is missing, then submits; an appraiser
 reasons; the unit answers in the explanation round. Screenshots at desktop and phone width."""
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
 
@@ -50,11 +51,11 @@ def test_unit_appraiser_and_explanation_round(page, live_server, log_in, shot, c
     assert page.locator(".savebar [data-index]").inner_text() == "85,55"
     shot(page, f"round-self-filled-{width}")
     page.click(".savebar button")
-    assert page.get_by_text("Đã lưu 11 tiêu chí").is_visible()
+    expect(page.get_by_role("status").filter(has_text="Đã lưu 11 tiêu chí")).to_be_visible()  # saved in place
     # Evidence: a PDF on 1.1.1 that opens in the browser.
     leaf(page, "1.1.1").locator("input[type=file][multiple]").set_input_files(str(evidence))
     leaf(page, "1.1.1").get_by_role("button", name="Tải lên").click()
-    assert leaf(page, "1.1.1").get_by_role("link", name="ke-hoach-137.pdf").is_visible()
+    expect(leaf(page, "1.1.1").get_by_role("link", name="ke-hoach-137.pdf")).to_be_visible()
     page.click("text=Đăng xuất")
 
     # The head is refused while 2.2 has neither evidence nor explanation, then submits.
@@ -63,10 +64,13 @@ def test_unit_appraiser_and_explanation_round(page, live_server, log_in, shot, c
     page.once("dialog", lambda d: d.accept())
     page.click("text=Nộp kết quả tự chấm")
     assert page.get_by_text("Chưa thể nộp vì còn thiếu").is_visible()
-    assert page.get_by_text("2.2. Nội quy, quy chế được ban hành: chưa có tài liệu kiểm chứng hoặc giải trình.").is_visible()
+    assert page.get_by_text(
+        "2.2. Nội quy, quy chế được ban hành: chưa có tài liệu kiểm chứng hoặc giải trình."
+    ).is_visible()
     shot(page, f"round-submit-refused-{width}")
     leaf(page, "2.2").locator("textarea[name$='-note']").fill("Quyết định ban hành 5 quy chế")
     page.click(".savebar button")
+    expect(page.get_by_text("Đã lưu 1 tiêu chí")).to_be_visible()
     page.once("dialog", lambda d: d.accept())
     page.click("text=Nộp kết quả tự chấm")
     assert page.get_by_text("Đã nộp kết quả tự chấm").is_visible()
@@ -77,9 +81,10 @@ def test_unit_appraiser_and_explanation_round(page, live_server, log_in, shot, c
     page.goto(f"{live_server.url}/danh-gia/phieu/{assessment_a.pk}/tham-dinh/")
     leaf(page, "2.2").locator("input[name$='-count']").fill("2")
     page.click(".savebar button")
-    assert page.get_by_text("Cần ghi lý do").first.is_visible()
+    expect(page.get_by_text("Cần ghi lý do").first).to_be_visible()
     leaf(page, "2.2").locator("textarea[name$='-note']").fill("Chỉ 2 quy chế đúng nội dung")
     page.click(".savebar button")
+    expect(page.get_by_text("Đã lưu 1 tiêu chí")).to_be_visible()
     page.click("text=Chấp nhận điểm tự chấm cho các tiêu chí chưa thẩm định")
     page.click("text=Hoàn thành thẩm định sơ bộ")
     assert page.get_by_text("Đã hoàn thành thẩm định sơ bộ").is_visible()
@@ -94,7 +99,9 @@ def test_unit_appraiser_and_explanation_round(page, live_server, log_in, shot, c
     # The unit answers on the disputed leaf.
     log_in(page, "canbo.a", PASSWORD)
     page.goto(f"{live_server.url}/danh-gia/phieu/{assessment_a.pk}/giai-trinh/")
-    page.locator("textarea[name$='-explanation']").fill("Quy chế thứ ba đã được sửa theo hướng dẫn, gửi kèm quyết định.")
+    page.locator("textarea[name$='-explanation']").fill(
+        "Quy chế thứ ba đã được sửa theo hướng dẫn, gửi kèm quyết định."
+    )
     page.click("text=Lưu và gửi giải trình")
     assert page.get_by_text("Đã gửi giải trình").is_visible()
     shot(page, f"round-explanation-{width}")

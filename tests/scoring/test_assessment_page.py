@@ -96,3 +96,31 @@ def test_it_shows_the_method_and_rule_of_every_leaf_in_the_language_of_the_page(
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     html = page(client, assessment_a)
     assert '<span class="badge method">Choice</span>' in html and "Ban hành kịp thời: 1 điểm" not in html
+
+
+def _count_queries(client, assessment) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        page(client, assessment)
+    return len(queries.captured_queries)
+
+
+def test_a_published_criteria_set_is_read_once_per_process_until_a_criterion_changes(login, cast, assessment_a):
+    client = login(cast["staff_a"])
+    cold = _count_queries(client, assessment_a)
+    assert _count_queries(client, assessment_a) == cold - 1  # the criteria come from the process
+    criterion = leaf(assessment_a, "2.1")
+    criterion.title = "Tiêu chí đã sửa trong quản trị"
+    criterion.save()
+    assert "Tiêu chí đã sửa trong quản trị" in page(client, assessment_a)
+
+
+def test_leaf_texts_and_file_names_are_escaped(login, cast, assessment_a):
+    assessment_a.round.criteria_set.criteria.filter(code="2.1").update(guidance="<i>Hướng dẫn</i> & ghi chú")
+    client = login(cast["staff_a"])
+    upload(client, assessment_a, "1.1.1", "<b>bao-cao.pdf")
+    html = page(client, assessment_a)
+    assert "<i>Hướng dẫn</i>" not in html and "&lt;i&gt;Hướng dẫn&lt;/i&gt; &amp; ghi chú" in html
+    assert "<b>bao-cao" not in html and "&lt;b&gt;bao-cao.pdf</a>" in html

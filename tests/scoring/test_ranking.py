@@ -115,7 +115,7 @@ def test_xlsx_export_agrees_with_the_page(scored, login, cast, tmp_path):
     ]
     matrix = book["Ma trận điểm"]
     header = [c for c in next(matrix.iter_rows(min_row=3, max_row=3, values_only=True))]
-    col = header.index("2.2 (tối đa 2.00)")
+    col = header.index("2.2 (tối đa 2)")
     sgddt = next(r for r in matrix.iter_rows(min_row=5, values_only=True) if r[0] == "SGDDT")
     assert (sgddt[col], sgddt[col + 1]) == (2.0, 1.0)  # self 2, appraised 1
     page = login(cast["admin"]).get(reverse("scoring:ranking", args=[scored.pk])).content.decode()

@@ -112,7 +112,7 @@ def test_pdf_text_gives_back_the_vietnamese_phrases_and_figures(login, cast, sco
         # one table row: code, name, self points, final points, maximum, index, band
         row = re.search(rf"{unit.unit_code} {re.escape(unit.unit_name)} (\S+) (\S+) (\S+) ({index_text}) {band}", text)
         assert row, (unit.unit_code, index_text)
-        assert row.group(2) == f"{points.normalize():f}".replace(".", ",")
+        assert row.group(2) == f"{points:.2f}".replace(".", ",")  # a column of points: always two decimals
     a = ranking.for_unit(scored.assessments.get(unit__code="SGDDT").unit_id)
     assert a.index > 0  # the figures really come from the scores saved above
 

@@ -291,6 +291,7 @@ def test_assessment_and_round_pages_have_fixed_query_counts(login, cast, round_s
 
     _complete_with_evidence(login(cast["staff_a"]), assessment_a)
     client = login(cast["admin"])
+    # The save above has read the published criteria set into the process (calculation.criteria_and_tree).
     page_before = _queries(client, reverse("scoring:assessment", args=[assessment_a.pk]))
     appraisal_before = _queries(client, reverse("scoring:appraisal", args=[assessment_a.pk]))
     round_before = _queries(client, reverse("scoring:round", args=[round_so.pk]))
