@@ -17,6 +17,7 @@ from django.utils import timezone
 from core import bulk
 from scoring import engine
 
+from . import calculation
 from .models import Assessment, LeafValue, Publication, PublishedResult, Round, Stage
 
 ZERO = Decimal("0.00")
@@ -87,11 +88,10 @@ class Ranking:
         return next((u for u in self.units if u.unit_id == unit_id), None)
 
 
-def _criteria_lists(criteria_set) -> tuple[list, list, list]:
-    criteria = list(criteria_set.criteria.order_by("position"))
+def _criteria_lists(criteria) -> tuple[list, list]:
     domains = [(c.code, c.title, c.max_points) for c in criteria if c.parent_id is None and c.kind == engine.Kind.SCORE]
     leaves = [(c.code, c.title, c.max_points, c.kind, c.method) for c in criteria if c.method]
-    return criteria, domains, leaves
+    return domains, leaves
 
 
 # Each (unit, leaf) row of the round: its self value and the value that counts at the final stage
@@ -121,7 +121,13 @@ _NA = object()  # what -1 becomes in Python
 def _leaf_rows(round_: Round):
     value = _VALUE_POSTGRES if connection.vendor == "postgresql" else _VALUE
     sql = _LEAF_ROWS.format(value=value, leafvalue=LeafValue._meta.db_table, assessment=Assessment._meta.db_table)
-    params = {"self": Stage.SELF, "final": Stage.FINAL, "appraisal": Stage.APPRAISAL, "survey": Stage.SURVEY, "round": round_.pk}
+    params = {
+        "self": Stage.SELF,
+        "final": Stage.FINAL,
+        "appraisal": Stage.APPRAISAL,
+        "survey": Stage.SURVEY,
+        "round": round_.pk,
+    }
     # Server-side on PostgreSQL: 8,000 units × 150 leaves stream in rather than sit in memory at once.
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
@@ -136,11 +142,13 @@ def compute(round_: Round) -> Ranking:
     rebuilt by `recompute_scores`; the domains, caps, totals and indexes come from the engine's
     `rollup_domains`, the same as a unit's own page (a test compares the two on every method).
     """
-    criteria, domains, leaves = _criteria_lists(round_.criteria_set)
-    tree = engine.Tree([c.as_engine_node() for c in criteria])
+    criteria, tree = calculation.criteria_and_tree(round_.criteria_set)
+    domains, leaves = _criteria_lists(criteria)
     # criterion id -> (code, domain, maximum, survey?): one lookup per row below
     leaf_of = {
-        c.pk: (c.code, tree.domain_of[c.code], c.max_points, c.method == engine.Method.SURVEY) for c in criteria if c.method
+        c.pk: (c.code, tree.domain_of[c.code], c.max_points, c.method == engine.Method.SURVEY)
+        for c in criteria
+        if c.method
     }
     # Every leaf counts in its domain's maximum unless the unit marks it not applicable.
     full_self = dict.fromkeys(tree.domains, ZERO)
@@ -181,7 +189,9 @@ def compute(round_: Round) -> Ranking:
         per_leaf[code] = (s, f)
 
     units = []
-    assessments = round_.assessments.order_by("unit__code").values_list("pk", "unit_id", "unit__code", "unit__name", "state")
+    assessments = round_.assessments.order_by("unit__code").values_list(
+        "pk", "unit_id", "unit__code", "unit__name", "state"
+    )
     for assessment_id, unit_id, unit_code, unit_name, state in assessments:
         own_points, own_max, final_points, final_max, per_leaf = sums.get(assessment_id) or _empty_sums(
             tree, full_self, full_final, no_leaves
@@ -217,7 +227,13 @@ def compute(round_: Round) -> Ranking:
 
 
 def _empty_sums(tree: engine.Tree, full_self: dict, full_final: dict, no_leaves: dict) -> tuple:
-    return dict.fromkeys(tree.domains, ZERO), dict(full_self), dict.fromkeys(tree.domains, ZERO), dict(full_final), dict(no_leaves)
+    return (
+        dict.fromkeys(tree.domains, ZERO),
+        dict(full_self),
+        dict.fromkeys(tree.domains, ZERO),
+        dict(full_final),
+        dict(no_leaves),
+    )
 
 
 def _decimal(value, decimals: dict):
@@ -294,7 +310,11 @@ def round_publish(*, round_: Round, user=None, decision_number: str = "", note: 
     )
     for start in range(0, len(ranking.units), 1000):
         # A batch at a time: 8,000 units' JSON at once would double the peak memory.
-        bulk.insert_rows(PublishedResult, RESULT_COLUMNS, [_result_row(publication.pk, u) for u in ranking.units[start : start + 1000]])
+        bulk.insert_rows(
+            PublishedResult,
+            RESULT_COLUMNS,
+            [_result_row(publication.pk, u) for u in ranking.units[start : start + 1000]],
+        )
     return publication
 
 
@@ -338,7 +358,9 @@ def load(publication: Publication, *, with_leaves: bool = True) -> Ranking:
         for r in (publication.results.all() if with_leaves else publication.results.defer("leaves"))
     ]
     domains = [(code, title, Decimal(maximum)) for code, title, maximum in publication.domains]
-    leaves = [(code, title, Decimal(maximum), kind, method) for code, title, maximum, kind, method in publication.leaves]
+    leaves = [
+        (code, title, Decimal(maximum), kind, method) for code, title, maximum, kind, method in publication.leaves
+    ]
     return Ranking(publication.round, units, domains, leaves, publication.tie_rule, publication.bands, publication)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -181,6 +182,34 @@ class Sheet:
         return [r for r in self.rows if r.criterion.parent_id is None]
 
 
+PEOPLE = ("username", "first_name", "last_name", "full_name")
+FILE_COLUMNS = ("assessment_id", "file", "original_name", "content_type", "size", "uploaded_at", "uploaded_by_id")
+LINK_COLUMNS = ("assessment_id", "criterion_id", "purpose", "file_id", "document_number", "document_date")
+LINK_COLUMNS += ("document_title", "added_by_id", "added_at")
+
+
+def _evidence(assessment: Assessment, code_of: dict[int, str]) -> tuple[list, dict[str, list[LeafEvidence]]]:
+    """The assessment's files (newest first) and each leaf's evidence links. A unit uploads a few
+    hundred files over a year: each file is read once, with the columns the pages show, and handed
+    to the links that cite it; the people who uploaded or cited them (a handful) are read once each
+    rather than as a whole user row per file and per link. Three queries whatever the numbers."""
+    files = list(assessment.files.only(*FILE_COLUMNS))
+    file_of = {f.pk: f for f in files}
+    evidence = list(assessment.evidence.only(*LINK_COLUMNS).order_by("added_at", "pk"))
+    people = {f.uploaded_by_id for f in files} | {link.added_by_id for link in evidence}
+    people.discard(None)
+    person_of = {u.pk: u for u in get_user_model().objects.filter(pk__in=people).only(*PEOPLE)} if people else {}
+    for file in files:
+        file.uploaded_by = person_of.get(file.uploaded_by_id)
+    links: dict[str, list[LeafEvidence]] = {}
+    for link in evidence:
+        if link.file_id in file_of:
+            link.file = file_of[link.file_id]
+        link.added_by = person_of.get(link.added_by_id)
+        links.setdefault(code_of[link.criterion_id], []).append(link)
+    return files, links
+
+
 _RULE_TEXTS: dict[tuple, str] = {}
 
 
@@ -201,9 +230,7 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
     criteria, tree = calculation.criteria_and_tree(assessment.round.criteria_set)
     code_of = {c.pk: c.code for c in criteria}
     grouped = calculation.group_values(assessment.values.all(), code_of)
-    links: dict[str, list[LeafEvidence]] = {}
-    for link in assessment.evidence.select_related("file__uploaded_by", "added_by").order_by("added_at", "pk"):
-        links.setdefault(code_of[link.criterion_id], []).append(link)
+    files, links = _evidence(assessment, code_of)
     explanations = {code_of[e.criterion_id]: e for e in assessment.explanations.all()}
     from inspections.scoring_links import findings_by_criterion, prefill_for
 
@@ -276,7 +303,6 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
             row.disputed = row.points.get("appraisal") != row.points.get("self") or (
                 row.values.appraisal.not_applicable != row.values.self.not_applicable
             )
-    files = list(assessment.files.all())
     return Sheet(assessment, tree, rows, results, files)
 
 
