@@ -3,11 +3,12 @@
 #
 #     bash loadtest/run.sh
 #
-# Needs the project's .venv (`make venv`, or any `make run` / `make test`) and PostgreSQL on
-# 127.0.0.1:5432 (user postgres, trust auth). It makes loadtest/.venv with locust (its own virtualenv:
-# locust pins pytest<10), drops and recreates the database `loadtest_par`, migrates it, loads the demo
+# Needs the project's .venv (`make venv`, or any `make run` / `make test`), PostgreSQL on
+# 127.0.0.1:5432 (user postgres, trust auth) and Redis on 127.0.0.1:6379 (the cache, as in production;
+# its database 9 is emptied). It makes loadtest/.venv with locust (its own virtualenv: locust pins
+# pytest<10), drops and recreates the database `loadtest_par`, migrates it, loads the demo
 # province plus 50 load-test departments with one unit-staff account each (loadtest/setup_data.py),
-# collects static files, starts `gunicorn config.wsgi -w 4 -b 127.0.0.1:8765` (DEBUG=0), and runs
+# collects static files, starts `gunicorn config.wsgi -w 4 -b 127.0.0.1:8765` (DEBUG=0, REDIS_URL), and runs
 # locust headless against loopback only:
 #   1. reference: 50 users on the login page (GET), measured for 15 s;
 #   2. realistic mix: 50 users (40 unit staff: open the self-assessment, save a leaf, upload a small
@@ -58,12 +59,16 @@ fi
 # ---------------------------------------------------------------- data
 rm -rf "$OUT" && mkdir -p "$OUT/media" "$OUT/static"
 export DATABASE_URL=$PG/$DB DEBUG=0 ALLOWED_HOSTS=127.0.0.1 MEDIA_ROOT=$OUT/media STATIC_ROOT=$OUT/static
+# As in production: Redis as the cache (and the sessions read through it), on a database of its own.
+export REDIS_URL=${LOADTEST_REDIS_URL:-redis://127.0.0.1:6379/9} CACHE_KEY_PREFIX=loadtest
 export SECRET_KEY=loadtest-only-secret-key-0f3c9a7e5b1d2468ace0b2d4f6a8c0e1
 unset HTTPS SECURE_SSL_REDIRECT SESSION_COOKIE_SECURE CSRF_COOKIE_SECURE
 
 log "database $DB (drop, create, migrate, demo data, load-test units and accounts)"
 PGOPTIONS="-c client_min_messages=warning" psql "$PG/postgres" -q -v ON_ERROR_STOP=1 \
   -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+"$PY" -c "import redis, sys; redis.Redis.from_url(sys.argv[1]).flushdb()" "$REDIS_URL" \
+  || { echo "Redis does not answer at $REDIS_URL (LOADTEST_REDIS_URL)" >&2; exit 1; }
 "$PY" manage.py migrate --noinput -v 0
 "$PY" manage.py load_demo > "$OUT/load_demo.log"
 LOADTEST_UNITS=$USERS "$PY" manage.py shell -v 0 < loadtest/setup_data.py | tee "$OUT/setup.log"

@@ -102,10 +102,11 @@ def test_redis_url_selects_the_redis_cache():
     import sys
     from pathlib import Path
 
-    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'], settings.CELERY_TASK_ALWAYS_EAGER)"
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'], settings.CELERY_TASK_ALWAYS_EAGER, settings.SESSION_ENGINE)"
     root = Path(__file__).resolve().parents[1]
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": "redis://127.0.0.1:6379/3",
            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/4"}
     out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=root, env=env,
                          capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["django.core.cache.backends.redis.RedisCache", "False"]
+    # Sessions read through the shared cache, kept in the database.
+    assert out.split() == ["django.core.cache.backends.redis.RedisCache", "False", "django.contrib.sessions.backends.cached_db"]
