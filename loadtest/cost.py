@@ -3,7 +3,7 @@
 Run on the load test's database after `bash loadtest/run.sh` (DATABASE_URL=…/loadtest_par, DEBUG=0),
 it sends the mix's requests through Django's test client, as lt.canbo01 and the viewer would, and
 prints for each the median CPU time of the process (the app's share; PostgreSQL's own work is apart),
-the median wall time and the number of SQL queries. COST_REPEAT (default 15) runs per request;
+the median wall time and the number of SQL queries. COST_REPEAT (default 15) runs per request, as COST_STAFF (default lt.canbo01);
 COST_PROFILE=<request name> prints that request's cProfile instead (top 40 by cumulative time).
 What it shows is why the mix serves fewer requests per second than the login page (RESULTS.md).
 """
@@ -26,7 +26,7 @@ REPEAT = int(os.environ.get("COST_REPEAT", "15"))
 PROFILE = os.environ.get("COST_PROFILE", "")
 
 staff, reader, anonymous = Client(), Client(), Client()
-staff.force_login(User.objects.get(username="lt.canbo01"))
+staff.force_login(User.objects.get(username=os.environ.get("COST_STAFF", "lt.canbo01")))
 reader.force_login(User.objects.get(username="ubnd.xem"))
 round_ = Round.objects.filter(group__code="SO").order_by("-year").first()
 page = staff.get("/danh-gia/cua-don-vi/")["Location"]
