@@ -1,5 +1,6 @@
-"""{% leaf_inputs %} and {% evidence_block %}: a leaf's inputs and evidence on the scoring pages,
-written by scoring.leaf_html (see there why not by templates)."""
+"""{% load leaves %}: a leaf's inputs ({% leaf_inputs %}), its evidence ({% evidence_block %}), the
+self-assessment page's leaf card ({% leaf_card %}) and the lists of uploaded files
+({% file_options %}), written by scoring.leaf_html (see there why not by templates)."""
 
 from django import template
 from django.urls import reverse
