@@ -11,21 +11,50 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 SESSION_KEY = "staged_uploads"
 
 
+# A preview nobody confirms leaves its file behind; staging a new one clears those older than this.
+STALE_AFTER = timedelta(days=2)
+
+
 def stage(request, uploaded, *, purpose: str, meta: dict | None = None) -> str:
+    purge_stale(purpose)
     token = secrets.token_urlsafe(16)
     path = default_storage.save(f"staging/{purpose}/{token}.xlsx", ContentFile(uploaded.read()))
     staged = request.session.get(SESSION_KEY, {})
     staged[token] = {"path": path, "purpose": purpose, "name": uploaded.name, "meta": meta or {}}
     request.session[SESSION_KEY] = staged
     return token
+
+
+def purge_stale(purpose: str, *, older_than: timedelta = STALE_AFTER) -> int:
+    """Delete the staged files of `purpose` older than `older_than` (previews never confirmed or
+    cancelled); the number deleted. A background import still reading one is long done by then."""
+    folder = f"staging/{purpose}"
+    try:
+        _dirs, names = default_storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    limit = timezone.now() - older_than
+    deleted = 0
+    for name in names:
+        path = f"{folder}/{name}"
+        try:
+            if default_storage.get_modified_time(path) < limit:
+                default_storage.delete(path)
+                deleted += 1
+        except (FileNotFoundError, NotImplementedError):
+            continue  # gone meanwhile (another server purged it), or a storage that cannot tell
+    return deleted
 
 
 def update_meta(request, token: str, **meta) -> None:
@@ -58,7 +87,13 @@ def claim(request, *, purpose: str, **meta) -> dict | None:
 
     token = request.POST.get("token", "")
     entry = fetch(request, token, purpose=purpose)
-    if entry is None or any(entry["meta"].get(key) != value for key, value in meta.items()):
+    # The session is saved only at the end of the request, so two confirmations sent together (a
+    # double click) would both find the token; the cache's atomic add lets the first one through.
+    if (
+        entry is None
+        or any(entry["meta"].get(key) != value for key, value in meta.items())
+        or not cache.add(f"staging-claimed:{token}", True, timeout=int(STALE_AFTER.total_seconds()))
+    ):
         messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
         return None
     staged = request.session.get(SESSION_KEY, {})
