@@ -43,7 +43,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import staging
+from . import bulk, staging
 from .models import Job
 from .request_id import request_id_get, request_id_reset, request_id_set
 
@@ -74,10 +74,16 @@ class JobKind:
 
 
 JOB_KINDS: dict[str, JobKind] = {
-    "ranking_pdf": JobKind(_("Báo cáo xếp hạng (PDF)"), "scoring.views.reports.ranking_pdf_job", "scoring.views.ranking.ranking_job_check"),
-    "ranking_xlsx": JobKind(_("Xếp hạng (Excel)"), "scoring.views.ranking.ranking_xlsx_job", "scoring.views.ranking.ranking_job_check"),
+    "ranking_pdf": JobKind(
+        _("Báo cáo xếp hạng (PDF)"), "scoring.views.reports.ranking_pdf_job", "scoring.views.ranking.ranking_job_check"
+    ),
+    "ranking_xlsx": JobKind(
+        _("Xếp hạng (Excel)"), "scoring.views.ranking.ranking_xlsx_job", "scoring.views.ranking.ranking_job_check"
+    ),
     "documents_zip": JobKind(
-        _("Văn bản kiểm tra đã ban hành của năm (ZIP)"), "inspections.views.exports.documents_zip_job", "inspections.views.exports.documents_zip_check"
+        _("Văn bản kiểm tra đã ban hành của năm (ZIP)"),
+        "inspections.views.exports.documents_zip_job",
+        "inspections.views.exports.documents_zip_check",
     ),
     "units_check": JobKind(
         _("Kiểm tra tệp đơn vị trước khi nhập"),
@@ -85,7 +91,9 @@ JOB_KINDS: dict[str, JobKind] = {
         "accounts.views.units_import_check",
         template="accounts/unit_import_report.html",
     ),
-    "units_import": JobKind(_("Nhập đơn vị từ Excel"), "accounts.views.units_import_job", "accounts.views.units_import_check"),
+    "units_import": JobKind(
+        _("Nhập đơn vị từ Excel"), "accounts.views.units_import_job", "accounts.views.units_import_check"
+    ),
     "survey_check": JobKind(
         _("Kiểm tra tệp kết quả điều tra trước khi nhập"),
         "scoring.views.excel.survey_check_job",
@@ -93,7 +101,9 @@ JOB_KINDS: dict[str, JobKind] = {
         template="scoring/survey_report.html",
     ),
     "survey_import": JobKind(
-        _("Nhập kết quả điều tra xã hội học"), "scoring.views.excel.survey_import_job", "scoring.views.excel.survey_import_check"
+        _("Nhập kết quả điều tra xã hội học"),
+        "scoring.views.excel.survey_import_job",
+        "scoring.views.excel.survey_import_check",
     ),
 }
 
@@ -191,7 +201,9 @@ def job_run(job_id: int) -> None:
     token = request_id_set(job.request_id or f"job-{job.pk}")
     progress = _Progress(job)
     try:
-        with translation.override(job.language or settings.LANGUAGE_CODE):  # messages in the language of whoever started it
+        with translation.override(
+            job.language or settings.LANGUAGE_CODE
+        ):  # messages in the language of whoever started it
             _run(job, progress)
     finally:
         progress.close()
@@ -204,13 +216,20 @@ def _run(job: Job, progress: _Progress) -> None:
         kind.check_function()(job.user, job.params)  # roles may have changed while it waited
         result = kind.run_function()(job, progress)
         if isinstance(result, str):
-            Job.objects.filter(pk=job.pk).update(status=Job.Status.DONE, progress=100, message=result, finished_at=timezone.now())
+            Job.objects.filter(pk=job.pk).update(
+                status=Job.Status.DONE, progress=100, message=result, finished_at=timezone.now()
+            )
             logger.info("Job %s %s done: %s", job.pk, job.kind, result)
             return
         filename, data = result
         job.result.save(filename, ContentFile(data), save=False)
         Job.objects.filter(pk=job.pk).update(
-            status=Job.Status.DONE, progress=100, message="", result=job.result.name, result_name=filename, finished_at=timezone.now()
+            status=Job.Status.DONE,
+            progress=100,
+            message="",
+            result=job.result.name,
+            result_name=filename,
+            finished_at=timezone.now(),
         )
         logger.info("Job %s %s done: %s (%d bytes)", job.pk, job.kind, filename, len(data))
     except JobError as error:
@@ -223,11 +242,17 @@ def _run(job: Job, progress: _Progress) -> None:
         logger.warning("Job %s %s refused: user %s may no longer do it", job.pk, job.kind, job.user_id)
     except Exception as error:
         logger.exception("Job %s %s failed", job.pk, job.kind)
-        _fail(job, gettext("Lỗi không mong đợi (%(error)s). Mã tra cứu: %(ref)s.") % {"error": type(error).__name__, "ref": request_id_get()})
+        _fail(
+            job,
+            gettext("Lỗi không mong đợi (%(error)s). Mã tra cứu: %(ref)s.")
+            % {"error": type(error).__name__, "ref": request_id_get()},
+        )
 
 
 def _fail(job: Job, message: str, errors: list | None = None) -> None:
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED, message=message, errors=errors or [], finished_at=timezone.now())
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.FAILED, message=message, errors=errors or [], finished_at=timezone.now()
+    )
 
 
 # ---------------------------------------------------------------- large imports
@@ -255,8 +280,18 @@ def rows_written(report: Callable[[int], None] | None = None) -> Iterator[Callab
                 report(count)
         return result
 
-    with connection.execute_wrapper(wrapper):
-        yield lambda: count
+    def copied(rows: int) -> None:
+        nonlocal count
+        count += rows
+        if report is not None:
+            report(count)
+
+    token = bulk.copied_rows.set(copied)
+    try:
+        with connection.execute_wrapper(wrapper):
+            yield lambda: count
+    finally:
+        bulk.copied_rows.reset(token)
 
 
 class _ReadProgress(io.BytesIO):
@@ -292,13 +327,22 @@ def import_check_start(
     job dry-runs the import."""
     token = staging.stage(request, upload, purpose=purpose, meta=meta)
     entry = staging.fetch(request, token, purpose=purpose)
-    params = {**(params or {}), "path": entry["path"], "name": entry["name"], "purpose": purpose, "token": token, "rows": rows}
+    params = {
+        **(params or {}),
+        "path": entry["path"],
+        "name": entry["name"],
+        "purpose": purpose,
+        "token": token,
+        "rows": rows,
+    }
     job = job_start(kind, params, request.user, links=links)
     staging.update_meta(request, token, check_job=job.pk)
     return job
 
 
-def import_check_run(job: Job, progress: Callable, do_check: Callable[[io.BytesIO], object], report: Callable[[object], dict]) -> str:
+def import_check_run(
+    job: Job, progress: Callable, do_check: Callable[[io.BytesIO], object], report: Callable[[object], dict]
+) -> str:
     """The check of a large import, in a job: the feature's dry run on the staged file. A file with
     row errors ends the job with them (JobError), and the file is deleted; otherwise `report(outcome)`
     (counts, the first PREVIEW_ROWS rows, and `confirm`: whether there is anything to import) is
@@ -309,12 +353,21 @@ def import_check_run(job: Job, progress: Callable, do_check: Callable[[io.BytesI
     entry = _staged(job)
     try:
         outcome, writes = _run_staged(
-            job, progress, do_check,
-            reading=(60, gettext("Đang đọc và kiểm tra tệp %(name)s…") % {"name": name}, gettext("Đã đọc tệp; đang đối chiếu với dữ liệu trong hệ thống…")),
+            job,
+            progress,
+            do_check,
+            reading=(
+                60,
+                gettext("Đang đọc và kiểm tra tệp %(name)s…") % {"name": name},
+                gettext("Đã đọc tệp; đang đối chiếu với dữ liệu trong hệ thống…"),
+            ),
             writes=None,
         )
         if outcome.errors:
-            raise JobError(gettext("Không nhập được tệp %(name)s: sửa các lỗi dưới đây rồi tải tệp lên lại.") % {"name": name}, outcome.errors)
+            raise JobError(
+                gettext("Không nhập được tệp %(name)s: sửa các lỗi dưới đây rồi tải tệp lên lại.") % {"name": name},
+                outcome.errors,
+            )
         preview = {**report(outcome), "rows": len(outcome.rows), "writes": writes}
     except BaseException:
         staging.delete(entry)
@@ -370,12 +423,20 @@ def import_check_context(request, job: Job) -> dict:
     }
 
 
-def import_job_start(kind: str, entry: dict, user, *, params: dict | None = None, links: Iterable[tuple[str, str]] = ()) -> Job:
+def import_job_start(
+    kind: str, entry: dict, user, *, params: dict | None = None, links: Iterable[tuple[str, str]] = ()
+) -> Job:
     """Confirm a large import as a background job. `entry` is the staged file claimed by the
     confirm view (import_claim), left in storage for the job to read wherever it runs; its meta
     holds the rows and writes the preview counted."""
     meta = entry["meta"]
-    params = {**(params or {}), "path": entry["path"], "name": entry["name"], "rows": meta.get("rows", 0), "writes": meta.get("writes", 0)}
+    params = {
+        **(params or {}),
+        "path": entry["path"],
+        "name": entry["name"],
+        "rows": meta.get("rows", 0),
+        "writes": meta.get("writes", 0),
+    }
     return job_start(kind, params, user, links=links)
 
 
@@ -393,7 +454,9 @@ def import_job_run(job: Job, progress: Callable, do_import: Callable[[io.BytesIO
     entry = _staged(job)
     try:
         outcome, _writes = _run_staged(
-            job, progress, do_import,
+            job,
+            progress,
+            do_import,
             reading=(
                 35,
                 gettext("Đang đọc và kiểm tra tệp %(name)s (%(rows)s dòng)…") % {"name": name, "rows": rows},
@@ -406,7 +469,9 @@ def import_job_run(job: Job, progress: Callable, do_import: Callable[[io.BytesIO
     if outcome.errors:
         # The preview found none: the data in the system changed in between.
         raise JobError(
-            gettext("Không nhập được tệp %(name)s: dữ liệu đã thay đổi từ lúc xem trước. Chưa có gì được lưu; sửa các lỗi dưới đây rồi tải tệp lên lại.")
+            gettext(
+                "Không nhập được tệp %(name)s: dữ liệu đã thay đổi từ lúc xem trước. Chưa có gì được lưu; sửa các lỗi dưới đây rồi tải tệp lên lại."
+            )
             % {"name": name},
             outcome.errors,
         )
@@ -421,7 +486,14 @@ def _staged(job: Job) -> dict:
     return {"path": path}
 
 
-def _run_staged(job: Job, progress: Callable, work: Callable[[io.BytesIO], object], *, reading: tuple[int, str, str], writes: int | None):
+def _run_staged(
+    job: Job,
+    progress: Callable,
+    work: Callable[[io.BytesIO], object],
+    *,
+    reading: tuple[int, str, str],
+    writes: int | None,
+):
     """`work` on the job's staged file, reporting progress: the share of the file read up to
     `reading[0]` percent, then the rows written against `writes` (the preview's count), or, when
     checking (`writes` None: nothing has counted them yet), against the rows of the file.
@@ -445,16 +517,24 @@ def _run_staged(job: Job, progress: Callable, work: Callable[[io.BytesIO], objec
     def written(done: int) -> None:
         start = read_to + 5
         if checking:  # a dry run, rolled back: how far it is, against the rows of the file
-            report(start + (99 - start) * min(1, done / total) if total else start, gettext("Đang tính các thay đổi: %(n)s bản ghi…") % {"n": done})
+            report(
+                start + (99 - start) * min(1, done / total) if total else start,
+                gettext("Đang tính các thay đổi: %(n)s bản ghi…") % {"n": done},
+            )
         else:
             done = min(done, writes)
-            report(start + (99 - start) * done / writes if writes else start, gettext("Đang ghi: %(n)s/%(total)s bản ghi…") % {"n": done, "total": writes})
+            report(
+                start + (99 - start) * done / writes if writes else start,
+                gettext("Đang ghi: %(n)s/%(total)s bản ghi…") % {"n": done, "total": writes},
+            )
 
     entry = _staged(job)
     try:
         data = staging.read(entry)
     except OSError:
-        raise JobError(gettext("Tệp %(name)s đã tải lên không còn trên máy chủ; hãy tải tệp lên lại.") % {"name": name}) from None
+        raise JobError(
+            gettext("Tệp %(name)s đã tải lên không còn trên máy chủ; hãy tải tệp lên lại.") % {"name": name}
+        ) from None
     read(0)
     with rows_written(written) as count:
         outcome = work(_ReadProgress(data, read))

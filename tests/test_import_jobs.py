@@ -382,3 +382,17 @@ def test_rows_are_estimated_from_the_sheet_without_reading_cells():
     upload = SimpleUploadedFile("x.xlsx", data)
     upload.read(10)
     assert staging.estimated_rows(upload) == 3 and upload.tell() == 0  # left ready to be staged
+
+
+@pytest.mark.django_db
+def test_rows_written_counts_bulk_inserts_on_either_database():
+    """COPY (PostgreSQL) bypasses Django's execute wrappers; the job's progress counts it all the same."""
+    from accounts.models import UnitGroup
+    from core import bulk
+    from core.jobs import rows_written
+
+    seen = []
+    with rows_written(seen.append) as written:
+        bulk.insert_rows(UnitGroup, ["code", "name", "position"], [(f"G{i}", f"Nhóm {i}", i) for i in range(7)])
+    assert written() == 7 and seen[-1] == 7
+    assert bulk.copied_rows.get() is None  # nothing left listening after the block
