@@ -242,6 +242,8 @@ def ranking_bar_page_svg(ranking, stage: str = "final") -> str:
     milliseconds per request, this costs about a millisecond per hundred units."""
     from html import escape
 
+    from django.utils.translation import gettext as _
+
     rows = ranking.ordered(stage)
     bands = engine.parse_bands(ranking.bands)
     colour_of = {band.label: BAND_COLOURS[min(i, len(BAND_COLOURS) - 1)] for i, band in enumerate(bands)}
@@ -250,7 +252,7 @@ def ranking_bar_page_svg(ranking, stage: str = "final") -> str:
     x = lambda v: label_w + bar_w * float(v) / 100  # noqa: E731
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {label_w + bar_w + value_w} {height}" '
-        f'role="img" aria-label="Chỉ số (%)" font-family="Liberation Serif, Times New Roman, serif" font-size="12">'
+        f'role="img" aria-label="{escape(_("Chỉ số (%)"))}" font-family="Liberation Serif, Times New Roman, serif" font-size="12">'
     ]
     for band in bands:
         if band.threshold is not None:

@@ -92,3 +92,10 @@ def test_a_long_ranking_gets_a_search_box(published, login, cast, groups):
     html = _get(client, published)
     assert 'data-filter-rows="#ranking-table, #domain-table"' in html and "js/ranking.js" in html
     assert len(re.findall(r"<tr[^>]*>", _tbody(html, "ranking-table"))) == 24
+
+
+def test_the_chart_is_named_in_the_page_language(published, login, cast):
+    client = login(cast["admin"])
+    assert 'role="img" aria-label="Chỉ số (%)"' in _get(client, published)
+    client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    assert 'role="img" aria-label="Index (%)"' in _get(client, published)
