@@ -116,9 +116,12 @@ def to_table(ranking: Ranking, stage: str) -> str:
     header = (_("Hạng"), _("Mã"), _("Đơn vị"), _("Điểm"), _("Tối đa"), _("Chỉ số"), _("Loại"))
     widths = [max(len(h), *(len(d[i]) for d in data)) if data else len(h) for i, h in enumerate(header)]
     right = {0, 3, 4, 5}
-    fmt = lambda cells: "  ".join(
-        c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
-    )  # noqa: E731
+
+    def fmt(cells) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
     lines.append(fmt(header))
     lines.extend(fmt(d) for d in data)
     return "\n".join(lines) + "\n"
