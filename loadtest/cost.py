@@ -1,10 +1,13 @@
 """Server cost of each request of the load test's mix, in-process: `manage.py shell < loadtest/cost.py`.
 
-Run on the load test's database after `bash loadtest/run.sh` (DATABASE_URL=…/loadtest_par, DEBUG=0),
-it sends the mix's requests through Django's test client, as lt.canbo01 and the viewer would, and
-prints for each the median CPU time of the process (the app's share; PostgreSQL's own work is apart),
-the median wall time and the number of SQL queries. COST_REPEAT (default 15) runs per request, as COST_STAFF (default lt.canbo01);
-COST_PROFILE=<request name> prints that request's cProfile instead (top 40 by cumulative time).
+Run on the load test's database after `bash loadtest/run.sh` (DATABASE_URL=…/loadtest_par, DEBUG=0,
+ALLOWED_HOSTS=testserver, STATIC_ROOT=var/loadtest/static, a SECRET_KEY, a scratch MEDIA_ROOT: the
+command is in RESULTS.md), it sends the mix's requests through Django's test client, as a unit's staff
+and the viewer would, and prints for each the median CPU time of the process (the app's share;
+PostgreSQL's own work is apart), the median wall time and the number of SQL queries.
+COST_REPEAT (default 15) runs per request; COST_STAFF (default lt.canbo01) is the staff account
+(each run uploads files to it, so its page grows); COST_PROFILE=<request name> prints that
+request's cProfile instead (top 40 by cumulative time).
 What it shows is why the mix serves fewer requests per second than the login page (RESULTS.md).
 """
 
