@@ -151,12 +151,11 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 # sessions live in the database (never in a server's memory or local files), uploads in Django
 # storage (MEDIA_ROOT on a shared folder, or S3-compatible storage through django-storages), and
 # the cache in Redis when REDIS_URL is set. Without Redis each process has a small local cache:
-# nothing in the app relies on it being shared, it only saves work. With Redis, sessions are read
-# through it (cached_db: still written to the database, so flushing Redis logs nobody out), which
-# saves a query on every request; a per-process cache must not hold them (another server would
-# read a stale copy), so without Redis they are read from the database.
+# nothing in the app relies on it being shared, it only saves work. Sessions are not read through
+# Redis (cached_db) although it would save a query per request: Django's cached_db does not survive
+# a Redis outage (logins and every logged-in page would fail), while the database is needed anyway.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 REDIS_URL = env.str("REDIS_URL", default="")
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 if REDIS_URL:
     CACHES = {
         "default": {

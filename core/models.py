@@ -14,7 +14,9 @@ class SentReminder(models.Model):
     should legitimately be sent again (a new deadline, for instance).
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("người nhận"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("người nhận")
+    )
     key = models.CharField(_("mã thư nhắc"), max_length=200)
     sent_at = models.DateTimeField(_("ngày gửi"), default=timezone.now)
 
@@ -50,16 +52,26 @@ class Job(models.Model):
 
     kind = models.CharField(_("loại công việc"), max_length=60)
     params = models.JSONField(_("tham số"), default=dict, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("người tạo"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("người tạo")
+    )
     status = models.CharField(_("trạng thái"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("tiến độ (%)"), default=0)
     message = models.TextField(_("thông báo"), blank=True)
     result = models.FileField(_("kết quả"), upload_to=job_result_path, max_length=300, blank=True)
     result_name = models.CharField(_("tên tệp kết quả"), max_length=200, blank=True)
-    errors = models.JSONField(_("lỗi theo dòng"), default=list, blank=True)  # [{line, column, message}] of a rejected file
-    report = models.JSONField(_("bản xem trước của tệp nhập"), default=dict, blank=True)  # a checked import's preview, shown by its kind's template
-    links = models.JSONField(_("liên kết"), default=list, blank=True)  # [{label, url}]: back to where the job was started
-    language = models.CharField(_("ngôn ngữ"), max_length=10, blank=True)  # of the user who started it, for its messages
+    errors = models.JSONField(
+        _("lỗi theo dòng"), default=list, blank=True
+    )  # [{line, column, message}] of a rejected file
+    report = models.JSONField(
+        _("bản xem trước của tệp nhập"), default=dict, blank=True
+    )  # a checked import's preview, shown by its kind's template
+    links = models.JSONField(
+        _("liên kết"), default=list, blank=True
+    )  # [{label, url}]: back to where the job was started
+    language = models.CharField(
+        _("ngôn ngữ"), max_length=10, blank=True
+    )  # of the user who started it, for its messages
     request_id = models.CharField(_("mã yêu cầu"), max_length=128, blank=True)
     created_at = models.DateTimeField(_("ngày tạo"), default=timezone.now)
     started_at = models.DateTimeField(_("bắt đầu"), null=True, blank=True)
@@ -77,3 +89,15 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+class StagedClaim(models.Model):
+    """The token of a staged upload whose import was confirmed (core.staging.claim). The token is
+    unique, so a second confirmation sent at the same moment — a double click, on any app server —
+    is refused by the database rather than by the timing of two requests."""
+
+    token = models.CharField(max_length=64, unique=True)
+    claimed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.token

@@ -14,10 +14,12 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from .models import StagedClaim
 
 SESSION_KEY = "staged_uploads"
 
@@ -39,12 +41,13 @@ def stage(request, uploaded, *, purpose: str, meta: dict | None = None) -> str:
 def purge_stale(purpose: str, *, older_than: timedelta = STALE_AFTER) -> int:
     """Delete the staged files of `purpose` older than `older_than` (previews never confirmed or
     cancelled); the number deleted. A background import still reading one is long done by then."""
+    limit = timezone.now() - older_than
+    StagedClaim.objects.filter(claimed_at__lt=limit).delete()  # their files are long gone
     folder = f"staging/{purpose}"
     try:
         _dirs, names = default_storage.listdir(folder)
     except (FileNotFoundError, NotImplementedError):
         return 0
-    limit = timezone.now() - older_than
     deleted = 0
     for name in names:
         path = f"{folder}/{name}"
@@ -88,18 +91,23 @@ def claim(request, *, purpose: str, **meta) -> dict | None:
     token = request.POST.get("token", "")
     entry = fetch(request, token, purpose=purpose)
     # The session is saved only at the end of the request, so two confirmations sent together (a
-    # double click) would both find the token; the cache's atomic add lets the first one through.
-    if (
-        entry is None
-        or any(entry["meta"].get(key) != value for key, value in meta.items())
-        or not cache.add(f"staging-claimed:{token}", True, timeout=int(STALE_AFTER.total_seconds()))
-    ):
+    # double click) would both find the token; the token's unique row lets only the first through.
+    if entry is None or any(entry["meta"].get(key) != value for key, value in meta.items()) or not _claim_once(token):
         messages.error(request, _("Phiên nhập đã hết hạn hoặc đã được xác nhận; hãy tải tệp lên lại."))
         return None
     staged = request.session.get(SESSION_KEY, {})
     staged.pop(token, None)
     request.session[SESSION_KEY] = staged
     return entry
+
+
+def _claim_once(token: str) -> bool:
+    try:
+        with transaction.atomic():
+            StagedClaim.objects.create(token=token)
+    except IntegrityError:
+        return False
+    return True
 
 
 def read(entry: dict) -> bytes:

@@ -161,7 +161,7 @@ def _link_item(page: EvidencePage, link, *, criterion_pk: int, purpose: str, can
         parts.append(f'<small class="muted">· {_person(link.added_by)} · {_when(link.added_at)}</small>')
     remove = ""
     if can_edit and link.purpose == purpose:
-        what = e(link.document_label) if link.document_number else e(link.file.original_name)
+        what = e(link.document_label) if link.document_number else e(link.file.original_name) if link.file_id else ""
         remove = (
             f'<form method="post" action="{page.remove_href(criterion_pk, link.pk)}" class="inline"'
             f" onsubmit=\"return confirm('{texts['confirm']}')\">"

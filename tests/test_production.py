@@ -108,5 +108,5 @@ def test_redis_url_selects_the_redis_cache():
            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/4"}
     out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=root, env=env,
                          capture_output=True, text=True, check=True).stdout
-    # Sessions read through the shared cache, kept in the database.
-    assert out.split() == ["django.core.cache.backends.redis.RedisCache", "False", "django.contrib.sessions.backends.cached_db"]
+    # Sessions stay in the database, not behind Redis: a Redis outage must not log everybody out.
+    assert out.split() == ["django.core.cache.backends.redis.RedisCache", "False", "django.contrib.sessions.backends.db"]

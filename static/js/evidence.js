@@ -8,8 +8,9 @@
 // The forms marked data-inplace are sent with fetch and answered in JSON (scoring/views/evidence.py):
 // the leaf's evidence block comes back re-rendered and replaces the old one, so adding a file no
 // longer reloads the whole page (the product's most expensive request) nor loses the scroll
-// position and the values typed elsewhere. Anything but a JSON answer (network down, session
-// expired, server error) falls back to the plain form post, as without JavaScript.
+// position and the values typed elsewhere. Without an answer to read (network down, session
+// expired, server error) the form stays as it was, with a sentence asking to reload and check:
+// sending it again could add the same document twice.
 (function () {
   const template = document.getElementById("evidence-forms");
   if (!template) return;
@@ -77,11 +78,13 @@
       data = null;
     }
     buttons.forEach((b) => { b.disabled = false; });
+    box.querySelectorAll("[data-evidence-status]").forEach((el) => el.remove());
     if (!data) {
-      form.submit(); // the plain post: nothing is lost
+      // No answer to read: the server may or may not have saved it, and sending the form again
+      // could cite the same document twice. Say so; what was chosen and typed stays in the form.
+      say(template.dataset.failed, true, { after: form });
       return;
     }
-    box.querySelectorAll("[data-evidence-status]").forEach((el) => el.remove());
     if (data.forms) refreshFiles(data.forms);
     if (!data.html) {
       // Refused: the form keeps what was chosen and typed, to correct and send again.

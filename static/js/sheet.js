@@ -29,9 +29,14 @@
     for (const [code, points] of Object.entries(data.nodes)) {
       document.querySelectorAll(`[data-node="${CSS.escape(code)}"]`).forEach((el) => { el.textContent = points; });
     }
-    document.querySelectorAll("[data-total]").forEach((el) => { el.textContent = data.total; });
-    document.querySelectorAll("[data-maximum]").forEach((el) => { el.textContent = data.maximum; });
-    document.querySelectorAll("[data-index]").forEach((el) => { el.textContent = data.index; });
+    // The totals of the stage being entered (beside the save button); the page's header also shows
+    // the self-assessment's, which only the self-assessment changes (not an appraisal).
+    const totals = [["total", data.total], ["maximum", data.maximum], ["index", data.index]];
+    const selfStage = (form.querySelector("input[name=_stage]") || {}).value === "self";
+    for (const [name, value] of totals) {
+      document.querySelectorAll(`[data-${name}]`).forEach((el) => { el.textContent = value; });
+      if (selfStage) document.querySelectorAll(`[data-self-${name}]`).forEach((el) => { el.textContent = value; });
+    }
     document.querySelectorAll("[data-done]").forEach((el) => { el.textContent = data.done; });
     document.querySelectorAll("[data-todo]").forEach((el) => { el.textContent = data.todo; });
   }

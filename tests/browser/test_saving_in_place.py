@@ -123,3 +123,41 @@ def test_upload_in_place(page, live_server, log_in, cast, assessment_a, tmp_path
     assert second.get_by_label("Tải tệp lên").evaluate("input => input.files.length") == 1
     assert stayed(page, url) and EvidenceFile.objects.count() == 1
     view(page, "upload-in-place-refused")
+
+
+def test_an_upload_without_an_answer_is_not_sent_twice(page, live_server, log_in, cast, assessment_a, tmp_path):
+    """No JSON answer (connection lost): the server may have saved it, so the form is not sent
+    again (a document could be cited twice); the leaf says to reload and check."""
+    minutes = tmp_path / "bien-ban-hop.pdf"
+    minutes.write_bytes(PDF)
+    url = open_sheet(page, log_in, live_server, assessment_a)
+    page.route("**/tai-len/", lambda route: route.abort())
+    first = leaf(page, "1.1.1")
+    first.get_by_label("Tải tệp lên").set_input_files(str(minutes))
+    first.get_by_role("button", name="Tải lên").click()
+    expect(first.get_by_role("alert")).to_contain_text("Không gửi được")
+    assert stayed(page, url) and EvidenceFile.objects.count() == 0
+    assert first.get_by_label("Tải tệp lên").evaluate("input => input.files.length") == 1
+
+
+def test_an_appraisal_saved_in_place_leaves_the_self_assessment_figures_alone(
+    page, live_server, log_in, cast, assessment_a
+):
+    """The page's header shows the unit's own total; saving an appraised value changes only the
+    appraisal's total beside the button."""
+    from scoring.models import Assessment
+
+    open_sheet(page, log_in, live_server, assessment_a)
+    leaf(page, "2.2").locator("input[name$='-count']").fill("1")
+    page.get_by_role("button", name="Lưu", exact=True).click()
+    expect(page.locator(".savebar [data-save-status]")).to_contain_text("Đã lưu")
+    own = page.locator("[data-self-total]").inner_text()
+    Assessment.objects.filter(pk=assessment_a.pk).update(state=Assessment.State.SUBMITTED)
+
+    log_in(page, "thamdinh", PASSWORD)
+    page.goto(f"{live_server.url}/danh-gia/phieu/{assessment_a.pk}/tham-dinh/")
+    leaf(page, "2.2").locator("input[name$='-count']").fill("3")
+    leaf(page, "2.2").locator("textarea").fill("Theo hồ sơ kiểm tra")
+    page.get_by_role("button", name="Lưu thẩm định").click()
+    expect(page.locator(".savebar [data-save-status]")).to_contain_text("Đã lưu")
+    assert page.locator("[data-self-total]").inner_text() == own
