@@ -101,26 +101,13 @@ def _evidence_html(request, assessment, criterion, purpose: str) -> dict:
         "files": files,
         "purpose": purpose,
         "can_edit": can_change_evidence(request.user, assessment, purpose),
-        "evidence_upload_label": _("Tải tệp lên"),
     }
     if purpose != LeafEvidence.Purpose.SELF:
         return {"html": render_to_string("scoring/_evidence.html", context, request=request)}
     context.update(evidence_forms_context(page, assessment))
-    urls = context["evidence_urls"]
-    # As assessment.html includes it inside <template id="evidence-forms">.
-    forms = {
-        "ev_id": "__ev__",
-        "upload_url": urls["upload"],
-        "link_url": urls["link"],
-        "document_url": urls["document"],
-        "next_url": "__next__",
-        "purpose": purpose,
-        "files": files,
-        "typed_open": False,
-    }
     return {
         "html": render_to_string("scoring/_evidence.html", context, request=request),
-        "forms": render_to_string("scoring/_evidence_forms.html", forms, request=request),
+        "forms": render_to_string("scoring/_evidence_forms_shared.html", context, request=request),
     }
 
 
