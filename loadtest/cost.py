@@ -7,7 +7,8 @@ and the viewer would, and prints for each the median CPU time of the process (th
 PostgreSQL's own work is apart), the median wall time and the number of SQL queries.
 COST_REPEAT (default 15) runs per request; COST_STAFF (default lt.canbo01) is the staff account
 (each run uploads files to it, so its page grows); COST_PROFILE=<request name> prints that
-request's cProfile instead (top 40 by cumulative time).
+request's cProfile instead (top 40 by cumulative time, or by COST_SORT, e.g. tottime;
+COST_PROFILE_OUT=<file> also saves it).
 What it shows is why the mix serves fewer requests per second than the login page (RESULTS.md).
 """
 
@@ -78,7 +79,9 @@ for name, send in REQUESTS.items():
     if PROFILE:
         profile = cProfile.Profile()
         profile.runcall(lambda send=send: [send() for _ in range(REPEAT)])
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+        pstats.Stats(profile).sort_stats(os.environ.get("COST_SORT", "cumulative")).print_stats(40)
+        if os.environ.get("COST_PROFILE_OUT"):  # for a closer look: python -m pstats <file>
+            profile.dump_stats(os.environ["COST_PROFILE_OUT"])
         continue
     cpu, wall = [], []
     for _ in range(REPEAT):

@@ -47,7 +47,8 @@ if [ ! -x "$PY" ] || [ ! -x "$ROOT/.venv/bin/gunicorn" ]; then
 fi
 if [ ! -x "$LT_VENV/bin/locust" ] || ! cmp -s loadtest/requirements.txt "$LT_VENV/.requirements.txt"; then
   log "loadtest/.venv (locust)"
-  [ -x "$LT_VENV/bin/python" ] || python3 -m venv "$LT_VENV"
+  # The project's interpreter (the Makefile picks it), so that the client is as fast as the server's.
+  [ -x "$LT_VENV/bin/python" ] || "$("$PY" -c 'import sys; print(sys._base_executable)')" -m venv "$LT_VENV"
   "$LT_VENV/bin/python" -m pip install -q -r loadtest/requirements.txt
   cp loadtest/requirements.txt "$LT_VENV/.requirements.txt"
 fi
