@@ -15,19 +15,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-import unicodedata
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from core.pdf import render_pdf, vn_long_date
 from core.text import clean_text
 from inspections.models import DelegationMember, Finding, InspectionDocument, RemedialAction, Visit
+
+from .document_text import (
+    DOTS,
+    KEEP_LINE,
+    DocumentError,
+    as_date,
+    as_datetime,
+    clean_lines,
+    dmy,
+    document_number_normalize,
+    keep_numbers,
+    number_slug,
+    plan_reference,
+    province_place,
+    punctuated,
+    recipient_lines,
+    vn_short_date,
+)
 
 Kind = InspectionDocument.Kind
 Status = InspectionDocument.Status
@@ -42,152 +57,13 @@ HEADER_FIELDS = (
     "number", "issue_date", "place", "parent_agency", "issuing_agency", "legal_bases", "summary",
     "signer_authority", "signer_title", "signer_name", "recipients",
 )
-KEEP_LINE = "Lưu: VT, CCHC"
 MINUTES_SIGNER_TITLE = "TRƯỞNG ĐOÀN KIỂM TRA"
-DOTS = "…"
-_NUMBER = re.compile(r"^0*(\d{1,6})\s*/\s*(\S(?:.*\S)?)$")
 _ROLE_ORDER = {
     DelegationMember.Role.HEAD: 0,
     DelegationMember.Role.DEPUTY: 1,
     DelegationMember.Role.MEMBER: 2,
     DelegationMember.Role.SECRETARY: 3,
 }
-
-
-class DocumentError(Exception):
-    """A refused operation. `errors`: (form field name or None, Vietnamese message) pairs."""
-
-    def __init__(self, errors):
-        if isinstance(errors, str):
-            errors = [(None, errors)]
-        self.errors = list(errors)
-        super().__init__("; ".join(message for _field, message in self.errors))
-
-    @property
-    def messages(self) -> list[str]:
-        return [message for _field, message in self.errors]
-
-
-# ---------------------------------------------------------------- small formatting helpers
-
-
-def vn_short_date(day: dt.date) -> str:
-    """ "05/3/2026", "09/02/2026": the short date officials write in references (Decree 30 style:
-    day with two digits, months 1 and 2 with a leading zero, the others without)."""
-    month = f"{day.month:02d}" if day.month <= 2 else str(day.month)
-    return f"{day.day:02d}/{month}/{day.year}"
-
-
-def dmy(day: dt.date | None) -> str:
-    return day.strftime("%d/%m/%Y") if day else DOTS
-
-
-def _date(value) -> dt.date | None:
-    if not value:
-        return None
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
-def _datetime(value) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromisoformat(value) if isinstance(value, str) else timezone.localtime(value)
-
-
-def _lines(text: str) -> list[str]:
-    return [clean_text(line) for line in (text or "").splitlines() if clean_text(line)]
-
-
-_KEEP_TOGETHER = re.compile(r"\d+/[^\s,;()]*[^\s,;().]")
-
-
-def keep_numbers(text: str) -> SafeString:
-    """HTML of `text` where numbers and dates ("15/KH-SNV", "20/02/2026") never break across lines."""
-    parts, last = [], 0
-    for match in _KEEP_TOGETHER.finditer(text):
-        parts.append(escape(text[last:match.start()]))
-        parts.append(f'<span class="nw">{escape(match.group())}</span>')
-        last = match.end()
-    parts.append(escape(text[last:]))
-    return mark_safe("".join(parts))
-
-
-def _strip_end(text: str) -> str:
-    return text.rstrip(" ;.,")
-
-
-def punctuated(lines: list[str]) -> list[str]:
-    """Decree 30 lists: every line ends with ";" and the last with "." (legal bases, recipients)."""
-    items = [_strip_end(line) for line in lines if _strip_end(line)]
-    return [f"{item};" for item in items[:-1]] + [f"{item}." for item in items[-1:]]
-
-
-def recipient_lines(text: str) -> list[str]:
-    """ "- UBND tỉnh (để b/c);" … "- Lưu: VT, CCHC.": the keep-on-file line last, added when missing."""
-    items = [_strip_end(line.lstrip("-–+• ").strip()) for line in _lines(text)]
-    items = [item for item in items if item]
-    keep = [item for item in items if item.lower().startswith("lưu")]
-    others = [item for item in items if not item.lower().startswith("lưu")]
-    items = others + (keep[-1:] if keep else [KEEP_LINE])
-    return [f"- {line}" for line in punctuated(items)]
-
-
-def document_number_normalize(text: str) -> str:
-    """ "5/tb-snv " -> "05/TB-SNV": number and symbol joined by "/", numbers below 10 written 01–09,
-    the symbol upper-case (Decree 30, ô 3). Raises DocumentError on another shape."""
-    text = clean_text(text)
-    if not text:
-        return ""
-    match = _NUMBER.match(text)
-    if not match:
-        raise DocumentError([("number", _("Số, ký hiệu phải có dạng số/ký hiệu, ví dụ 12/TB-SNV (nhận được “%(v)s”).") % {"v": text})])
-    number, symbol = match.groups()
-    symbol = re.sub(r"\s*-\s*", "-", symbol).replace(" ", "").upper()
-    return f"{int(number):02d}/{symbol}"
-
-
-def number_slug(number: str) -> str:
-    """ "12/TB-SNV" -> "12-TB-SNV", "05/BB-ĐKT" -> "05-BB-DKT": safe in a file name."""
-    text = clean_text(number).replace("Đ", "D").replace("đ", "d")
-    text = "".join(ch for ch in unicodedata.normalize("NFD", text) if unicodedata.category(ch) != "Mn")
-    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
-
-
-def _province_place(province: str) -> str:
-    """ "tỉnh Hòa Bình Xanh" -> "Hòa Bình Xanh": the place line names the province without "tỉnh"."""
-    for prefix in ("tỉnh ", "thành phố ", "tp. "):
-        if province.lower().startswith(prefix):
-            return province[len(prefix):]
-    return province
-
-
-def _decision_kind(number: str) -> str:
-    symbol = number.split("/", 1)[1] if "/" in number else ""
-    code = symbol.split("-", 1)[0].upper()
-    return {"KH": "Kế hoạch", "QĐ": "Quyết định", "QD": "Quyết định", "CV": "Công văn", "TB": "Thông báo"}.get(code, "Văn bản")
-
-
-def _plan_subject(plan) -> str:
-    title = clean_text(plan.title)
-    for prefix in ("kế hoạch ", "quyết định "):
-        if title.lower().startswith(prefix):
-            return title[len(prefix):]
-    return f"kiểm tra công tác cải cách hành chính năm {plan.year}"
-
-
-def plan_reference(plan, *, short: bool = False) -> str:
-    """ "Kế hoạch số 15/KH-SNV ngày 20/02/2026 của Sở Nội vụ về kiểm tra công tác CCHC năm 2026";
-    `short`: without "về …" (in the body, after the legal bases have cited it in full)."""
-    issuer = clean_text(plan.decision_issuer) or plan.organizer.name
-    if not plan.decision_number:
-        return f"{clean_text(plan.title)} của {issuer}"
-    text = f"{_decision_kind(plan.decision_number)} số {plan.decision_number}"
-    if plan.decision_date:
-        text += f" ngày {vn_short_date(plan.decision_date)}"
-    text += f" của {issuer}"
-    return text if short else f"{text} về {_plan_subject(plan)}"
 
 
 # ---------------------------------------------------------------- defaults for a new document
@@ -200,7 +76,7 @@ def _head(visit: Visit) -> DelegationMember | None:
 def _visit_day(visit: Visit) -> dt.date | None:
     if visit.started_at:
         return timezone.localtime(visit.started_at).date()
-    return _date(visit.planned_date)
+    return as_date(visit.planned_date)
 
 
 def document_defaults(*, visit: Visit, kind: str) -> dict:
@@ -212,7 +88,7 @@ def document_defaults(*, visit: Visit, kind: str) -> dict:
     head = _head(visit)
     bases = [f"Căn cứ {plan_reference(plan)}"]
     data = {
-        "place": _province_place(province),
+        "place": province_place(province),
         "parent_agency": parent.upper(),
         "issuing_agency": organizer.name.upper(),
         "summary": "",
@@ -302,11 +178,11 @@ def document_snapshot(*, visit: Visit) -> dict:
             "remedial_days": plan.remedial_days,
         },
         "visit": {
-            "planned_date": _date(visit.planned_date).isoformat() if visit.planned_date else None,
+            "planned_date": as_date(visit.planned_date).isoformat() if visit.planned_date else None,
             "started_at": timezone.localtime(visit.started_at).isoformat() if visit.started_at else None,
             "ended_at": timezone.localtime(visit.ended_at).isoformat() if visit.ended_at else None,
             "place": visit.place,
-            "unit_attendees": _lines(visit.unit_attendees),
+            "unit_attendees": clean_lines(visit.unit_attendees),
             "unit_opinion": visit.unit_opinion.strip(),
         },
         "members": [
@@ -356,9 +232,9 @@ def document_context(*, document: InspectionDocument, snapshot: dict | None = No
     unit = snapshot["unit"]["name"]
     organizer = snapshot["organizer"]
     visit = snapshot["visit"]
-    started = _datetime(visit["started_at"])
-    ended = _datetime(visit["ended_at"])
-    visit_day = started.date() if started else _date(visit["planned_date"])
+    started = as_datetime(visit["started_at"])
+    ended = as_datetime(visit["ended_at"])
+    visit_day = started.date() if started else as_date(visit["planned_date"])
     members = snapshot["members"]
     head = next((m for m in members if m["role"] == DelegationMember.Role.HEAD), None)
     secretary = next((m for m in members if m["role"] == DelegationMember.Role.SECRETARY), None)
@@ -379,7 +255,7 @@ def document_context(*, document: InspectionDocument, snapshot: dict | None = No
     actions = []
     for shortcoming in snapshot["shortcomings"]:
         for action in shortcoming["actions"]:
-            deadline = _date(action["deadline"]) or (projected if document.kind == Kind.NOTICE else None)
+            deadline = as_date(action["deadline"]) or (projected if document.kind == Kind.NOTICE else None)
             if deadline:
                 deadline_text = dmy(deadline)
             else:
@@ -392,7 +268,7 @@ def document_context(*, document: InspectionDocument, snapshot: dict | None = No
         if cause and cause not in [clean_text(c) for c in causes]:
             causes.append(shortcoming["cause"].strip())
 
-    deadlines = [_date(a["deadline"]) for a in actions if a["deadline"]]
+    deadlines = [as_date(a["deadline"]) for a in actions if a["deadline"]]
     candidates = [d for d in [*deadlines, projected] if d]
     report_by = max(candidates) if candidates else None
 
@@ -451,8 +327,8 @@ def document_context(*, document: InspectionDocument, snapshot: dict | None = No
             if issue_date
             else f"{clean_text(document.place) or DOTS}, ngày {DOTS} tháng {DOTS} năm {DOTS}"
         ),
-        "bases": [keep_numbers(line) for line in punctuated(_lines(document.legal_bases))],
-        "extra_paragraphs": _lines(document.summary),
+        "bases": [keep_numbers(line) for line in punctuated(clean_lines(document.legal_bases))],
+        "extra_paragraphs": clean_lines(document.summary),
         "unit": unit,
         "organizer": organizer,
         "opening": keep_numbers(opening),

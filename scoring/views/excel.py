@@ -30,8 +30,9 @@ from core.jobs import (
 )
 from core.responses import xlsx_response
 
-from ..excel import scores_import, unit_sheet_workbook
+from ..excel import scores_import
 from ..models import Round, Stage
+from ..unit_sheet import unit_sheet_workbook
 
 SHEET_PURPOSE = "sheet"
 SURVEY_PURPOSE = "survey"

@@ -272,7 +272,7 @@ def test_a_row_refused_when_writing_is_reported_and_nothing_is_saved(assessment_
 def test_a_database_failure_while_writing_rolls_every_assessment_back(assessment_a, assessment_b, monkeypatch):
     from django.db import DatabaseError
 
-    from scoring import services
+    from scoring.services import bulk_values as services
 
     original = services.update_rows
 
