@@ -212,7 +212,7 @@ def self_leaf_card(
 ) -> str:
     """One leaf of the self-assessment page (assessment.html): title, rule, what evidence is asked
     for, the inputs, the appraiser's points once the sheet has left the unit, the evidence block.
-    `findings` and `evidence` come already written (see the `self_leaf_card` tag)."""
+    `findings` and `evidence` come already written (see `leaf_card` in scoring/templatetags/leaves.py)."""
     c = row.criterion
     out = [
         f'<article class="leaf-card{" has-error" if row.error else ""}" data-leaf="{e(row.code)}" id="leaf-{e(row.code)}">',

@@ -1,12 +1,13 @@
 """{% load leaves %}: a leaf's inputs ({% leaf_inputs %}), its evidence ({% evidence_block %}), the
-self-assessment page's leaf card ({% leaf_card %}) and the lists of uploaded files
-({% file_options %}), written by scoring.leaf_html (see there why not by templates)."""
+self-assessment page's rows ({% sheet_rows %}) and the lists of uploaded files ({% file_options %}),
+written by scoring.leaf_html (see there why not by templates)."""
 
 from django import template
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from core.templatetags.par import decimal_separator, format_points
 from scoring.leaf_html import EvidencePage, e, evidence_links, evidence_slot, points_text, self_leaf_card
 from scoring.leaf_html import file_options as _file_options
 from scoring.leaf_html import leaf_inputs as _leaf_inputs
@@ -61,7 +62,6 @@ def evidence_block(context) -> SafeString:
     return mark_safe(f'<div class="evidence" id="{ev_id}">{body}</div>')
 
 
-@register.simple_tag(takes_context=True)
 def leaf_card(context, row) -> SafeString:
     """A leaf of the self-assessment page (assessment.html); its evidence block is the one above."""
     texts = context.render_context.get("_leaf_texts")
@@ -93,6 +93,28 @@ def leaf_card(context, row) -> SafeString:
             evidence=evidence,
         )
     )
+
+
+@register.simple_tag(takes_context=True)
+def sheet_rows(context) -> SafeString:
+    """The self-assessment page's rows (assessment.html): a heading with its self points for each
+    domain and criterion, a leaf card for each leaf. A loop here rather than in the template, whose
+    lookups for ~60 rows cost about a third of the page's render (2.8 of 8.5 ms at 41 leaves)."""
+    sheet = context["sheet"]
+    own = sheet.results["self"].points
+    separator = decimal_separator()
+    parts = []
+    for row in sheet.rows:
+        if row.is_leaf:
+            parts.append(leaf_card(context, row))
+            continue
+        c, level, code = row.criterion, row.heading_level, e(row.code)
+        parts.append(
+            f'<h{level} class="sheet-node depth-{c.depth}"><span class="code">{code}</span> {e(c.title)} '
+            f'<span class="node-pts"><span data-node="{code}">{format_points(own.get(row.code), separator)}</span>'
+            f" / {format_points(c.max_points, separator)}</span></h{level}>"
+        )
+    return mark_safe("\n".join(parts))
 
 
 def _forms(context, request, assessment_pk: int, criterion_pk: int, purpose: str, ev_id: str) -> str:

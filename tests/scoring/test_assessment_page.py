@@ -1,6 +1,8 @@
 """The self-assessment page writes the evidence forms once for the page, not once per leaf; a leaf
 gets them written out when its document form was refused or when asked for without JavaScript."""
 
+from decimal import Decimal
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -124,3 +126,17 @@ def test_leaf_texts_and_file_names_are_escaped(login, cast, assessment_a):
     html = page(client, assessment_a)
     assert "<i>Hướng dẫn</i>" not in html and "&lt;i&gt;Hướng dẫn&lt;/i&gt; &amp; ghi chú" in html
     assert "<b>bao-cao" not in html and "&lt;b&gt;bao-cao.pdf</a>" in html
+
+
+def test_domain_and_criterion_headings_show_their_self_points_escaped(login, cast, assessment_a):
+    from scoring import engine
+    from scoring.services import LeafEntry, values_save
+
+    criteria = assessment_a.round.criteria_set.criteria
+    criteria.filter(code="1").update(title="Chỉ đạo <điều hành> & kế hoạch")
+    values_save(assessment=assessment_a, stage=Stage.SELF, entries=[LeafEntry(leaf(assessment_a, "1.2.2"), engine.LeafInput(points=Decimal("1.5")))])
+    html = page(login(cast["staff_a"]), assessment_a)
+    assert "<điều hành>" not in html and "Chỉ đạo &lt;điều hành&gt; &amp; kế hoạch" in html
+    # domain 1 and its criterion 1.2 hold the 1,5 points (of 6 for the domain); sheet.js updates data-node
+    assert '<h2 class="sheet-node depth-0"><span class="code">1</span>' in html
+    assert '<span data-node="1">1,5</span> / 6</span></h2>' in html and '<span data-node="1.2">1,5</span>' in html
