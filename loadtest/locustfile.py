@@ -205,20 +205,18 @@ class StaffUser(_Base):
                 return
         self._page()
 
+    def _post_in_place(self, url: str, name: str, **body):
+        """A form sent the way the page's scripts send it: answered in JSON, checked by the caller."""
+        return self.client.post(
+            url, headers=IN_PLACE, allow_redirects=False, name=name, timeout=TIMEOUT, catch_response=True, **body
+        )
+
     @task(3)
     def save_leaf(self) -> None:
         """As “Lưu” does with JavaScript: only the changed leaf, answered in JSON with the new figures."""
         pk = random.choice(list(self.leaves))
         data = {"csrfmiddlewaretoken": self.csrf, "_stage": "self", f"c{pk}-present": "1", **self._value(pk)}
-        with self.client.post(
-            f"/danh-gia/phieu/{self.pk}/luu/",
-            data=data,
-            headers=IN_PLACE,
-            allow_redirects=False,
-            name="save a leaf",
-            timeout=TIMEOUT,
-            catch_response=True,
-        ) as response:
+        with self._post_in_place(f"/danh-gia/phieu/{self.pk}/luu/", "save a leaf", data=data) as response:
             answer = _answer(response)
             if answer is not None and "total" not in answer:
                 response.failure(f"no figures in the answer (value {data})")
@@ -229,16 +227,7 @@ class StaffUser(_Base):
         url = random.choice(self.evidence_urls)
         data = {"csrfmiddlewaretoken": self.csrf, "purpose": "self", "next": self.page_path}
         files = {"file": ("bien-ban-hop.pdf", _tiny_pdf(), "application/pdf")}
-        with self.client.post(
-            url,
-            data=data,
-            files=files,
-            headers=IN_PLACE,
-            allow_redirects=False,
-            name="upload evidence",
-            timeout=TIMEOUT,
-            catch_response=True,
-        ) as response:
+        with self._post_in_place(url, "upload evidence", data=data, files=files) as response:
             answer = _answer(response)
             if answer is not None and "bien-ban-hop.pdf" not in answer.get("html", ""):
                 response.failure("the leaf's evidence does not list the file")

@@ -133,7 +133,8 @@ def assessment_detail(request, pk: int):
 
 def _save_values(request, assessment, stage: str, *, require_reason_against: str | None = None, guard=None):
     """Save the posted leaves at `stage`: (typed values by code, SaveResult, errors by code).
-    ScoringError when the assessment left the state `guard` asks for meanwhile."""
+    PermissionDenied when the assessment left the state `guard` asks for meanwhile (json_refusals
+    answers a page's script with its message)."""
     criteria, tree = calculation.criteria_and_tree(assessment.round.criteria_set)
     typed = sheets.typed_from_post(criteria, request.POST)
     by_code = {c.code: c for c in criteria}
@@ -143,14 +144,17 @@ def _save_values(request, assessment, stage: str, *, require_reason_against: str
             entries.append(LeafEntry(by_code[code], value.to_input(tree.nodes[code]), note=value.note))
         except engine.InputError as exc:
             errors[code] = exc
-    result = values_save(
-        assessment=assessment,
-        stage=stage,
-        entries=entries,
-        user=request.user,
-        require_reason_against=require_reason_against,
-        guard=guard,
-    )
+    try:
+        result = values_save(
+            assessment=assessment,
+            stage=stage,
+            entries=entries,
+            user=request.user,
+            require_reason_against=require_reason_against,
+            guard=guard,
+        )
+    except ScoringError as exc:
+        raise PermissionDenied(exc.message) from exc
     errors.update(result.errors)
     return typed, result, errors
 
@@ -166,10 +170,7 @@ def _sheet_with_errors(assessment, stage: str, typed: dict, errors: dict) -> she
 
 def _save(request, assessment, stage: str, **options):
     """Save the posted leaves at `stage`; return the sheet with errors, or None when all saved."""
-    try:
-        typed, result, errors = _save_values(request, assessment, stage, **options)
-    except ScoringError as exc:
-        raise PermissionDenied(exc.message) from exc
+    typed, result, errors = _save_values(request, assessment, stage, **options)
     if not errors:
         return None, result
     return _sheet_with_errors(assessment, stage, typed, errors), result
@@ -220,10 +221,7 @@ def _save_in_place(request, assessment, stage: str, **options) -> JsonResponse:
     result and the page's new figures in JSON, instead of a redirect to the page, whose reload
     with 40–150 leaves is the product's most expensive request. Nothing goes to `messages`: the
     script shows the text, and a queued message would turn up again on the next page."""
-    try:
-        typed, result, errors = _save_values(request, assessment, stage, **options)
-    except ScoringError as exc:
-        raise PermissionDenied(exc.message) from exc  # json_refusals answers 403 with it
+    typed, result, errors = _save_values(request, assessment, stage, **options)
     # The figures come from the values the save itself loaded and wrote (no second read of the
     # sheet): the stored ones, so a refused leaf shows what is saved, as the page will after a reload.
     results = {s: calculation.compute(result.tree, result.values, s) for s in {str(stage), "self"}}
