@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core import bulk
+from core.streaming import stream_rows
 from scoring import engine
 
 from . import calculation
@@ -128,11 +129,9 @@ def _leaf_rows(round_: Round):
         "survey": Stage.SURVEY,
         "round": round_.pk,
     }
-    # Server-side on PostgreSQL: 8,000 units × 150 leaves stream in rather than sit in memory at once.
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(5000):
-            yield from rows
+    # Streamed: 8,000 units × 150 leaves never sit in memory at once, and on PostgreSQL the rows are
+    # added up while the database is still grouping the next ones.
+    return stream_rows(sql, params)
 
 
 def compute(round_: Round) -> Ranking:

@@ -19,7 +19,8 @@ from accounts.models import User
 from core.backup import row_counts
 from inspections.models import InspectionDocument
 from scoring.evidence import evidence_upload
-from scoring.models import Assessment, EvidenceFile
+from scoring.models import Assessment, EvidenceFile, PublishedResult
+from scoring.ranking import round_publish
 
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 ISSUED_PDF = b"%PDF-1.7\n% th\xc3\xb4ng b\xc3\xa1o k\xe1\xba\xbft lu\xe1\xba\xadn\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
@@ -42,6 +43,7 @@ def province(assessment_a, visit_a, cast, client):
                                   number="12/TB-SNV", issued_at=timezone.now(), issued_by=cast["admin"], content={"đoàn": "Sở Nội vụ"})
     document.pdf.save("12-TB-SNV.pdf", ContentFile(ISSUED_PDF), save=False)
     document.save()
+    round_publish(round_=assessment_a.round, user=cast["admin"])  # frozen figures, stored as JSON text
     client.force_login(cast["staff_a"])
     return {"document": document}
 
@@ -53,6 +55,8 @@ def test_backup_then_restore_loses_nothing(province, tmp_path, capsys):
     assert counts["sessions.session"] == 1 and counts["accounts.user_appraised_groups"] == 1
     assert len(files) == 3
     totals = list(Assessment.objects.order_by("pk").values_list("pk", "unit__code", "state", "self_total"))
+    published = list(PublishedResult.objects.order_by("pk").values_list("unit_id", "total", "domains", "leaves"))
+    assert published and published[0][3]["1.1.1"] is not None
 
     archive = tmp_path / "sao-luu" / "cchc.tar.gz"
     call_command("backup", output=str(archive))
@@ -71,6 +75,7 @@ def test_backup_then_restore_loses_nothing(province, tmp_path, capsys):
     assert row_counts() == counts
     assert _files() == files
     assert list(Assessment.objects.order_by("pk").values_list("pk", "unit__code", "state", "self_total")) == totals
+    assert list(PublishedResult.objects.order_by("pk").values_list("unit_id", "total", "domains", "leaves")) == published
     document = InspectionDocument.objects.get(pk=province["document"].pk)
     assert document.pdf.read() == ISSUED_PDF and document.content == {"đoàn": "Sở Nội vụ"}
     evidence = EvidenceFile.objects.order_by("pk").first()

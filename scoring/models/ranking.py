@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.fields import FrozenJSONField
+
 
 class Publication(models.Model):
     round = models.ForeignKey("scoring.Round", on_delete=models.PROTECT, related_name="publications")
@@ -53,9 +55,9 @@ class PublishedResult(models.Model):
     rank = models.PositiveIntegerField()
     band = models.CharField(max_length=40)
     # {domain code: {"points": "..", "max": "..", "index": "..", "rank": n}} at the final stage
-    domains = models.JSONField(default=dict)
+    domains = FrozenJSONField(default=dict)
     # {leaf code: ["self points" or null, "final points" or null]} ; null = not applicable / not entered
-    leaves = models.JSONField(default=dict)
+    leaves = FrozenJSONField(default=dict)
 
     class Meta:
         ordering = ["publication", "rank", "unit_code"]
