@@ -7,7 +7,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 
 from django.db import connection
@@ -17,10 +18,13 @@ from django.db import connection
 copied_rows: ContextVar[Callable[[int], None] | None] = ContextVar("copied_rows", default=None)
 
 
-def _copy(cursor, table: str, columns: list[str], rows: list[tuple]) -> None:
+def _copy(cursor, table: str, columns: list[str], rows: Iterable[tuple]) -> int:
+    written = 0
     with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+            written += 1
+    return written
 
 
 def _columns(model, names) -> tuple[str, list[str]]:
@@ -28,15 +32,20 @@ def _columns(model, names) -> tuple[str, list[str]]:
     return quote(model._meta.db_table), [quote(model._meta.get_field(n).column) for n in names]
 
 
-def insert_rows(model, names, rows: list[tuple]) -> None:
-    if not rows:
+def insert_rows(model, names, rows: Iterable[tuple]) -> None:
+    """`rows` may be a generator: on PostgreSQL each row goes out as soon as it is made, so the
+    database takes in the first rows while Python still makes the next (a publication's JSON)."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:  # nothing to write: no statement at all
         return
+    rows = itertools.chain((first,), rows)
     table, columns = _columns(model, names)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            _copy(cursor, table, columns, rows)
-            if (listener := copied_rows.get()) is not None:
-                listener(len(rows))
+            written = _copy(cursor, table, columns, rows)
+            if written and (listener := copied_rows.get()) is not None:
+                listener(written)
         else:
             cursor.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})", rows
