@@ -123,19 +123,25 @@ class Bench:
     def paired(self, run, reference, *, runs: int | None = None, teardown=None) -> tuple[float, float, float, int]:
         """(median of run, median of reference, median of the per-pair ratios run / reference, runs).
 
-        The two alternate, reference first, so both see the same machine: this VM's speed drifts
-        by up to 30 % within minutes, and measuring all of one then all of the other moved a
-        ratio by as much as that drift.
+        The two alternate, in turn first (ABBA…), so both see the same machine: this VM's speed
+        drifts by up to 30 % within minutes, and measuring all of one then all of the other moved
+        a ratio by as much as that drift. The medians of the two need not divide to the ratio.
         """
         figures, references, ratios = [], [], []
         n = runs or self.repeat
-        for _ in range(n):
+
+        def timed(work) -> float:
             started = time.perf_counter()
-            reference()
-            references.append(time.perf_counter() - started)
-            started = time.perf_counter()
-            run()
-            figures.append(time.perf_counter() - started)
+            work()
+            return time.perf_counter() - started
+
+        for i in range(n):
+            if i % 2 == 0:
+                references.append(timed(reference))
+                figures.append(timed(run))
+            else:
+                figures.append(timed(run))
+                references.append(timed(reference))
             ratios.append(figures[-1] / references[-1])
             if teardown:
                 teardown()

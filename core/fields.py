@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from django import forms
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -21,10 +23,18 @@ class FrozenJSONField(models.TextField):
         return None if value is None else json.loads(value)
 
     def to_python(self, value):
-        return json.loads(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(str(exc), code="invalid") from exc
 
     def get_prep_value(self, value):
         return None if value is None else json.dumps(value, ensure_ascii=False)
 
     def value_to_string(self, obj):
         return self.value_from_object(obj)  # as JSONField: the serializer writes the object itself
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": forms.JSONField, **kwargs})

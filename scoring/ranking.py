@@ -131,7 +131,7 @@ def _leaf_rows(round_: Round):
     }
     # Streamed: 8,000 units × 150 leaves never sit in memory at once, and on PostgreSQL the rows are
     # added up while the database is still grouping the next ones.
-    return stream_rows(sql, params)
+    return stream_rows(sql, params)  # a context manager: `with _leaf_rows(round_) as rows`
 
 
 def compute(round_: Round) -> Ranking:
@@ -161,31 +161,32 @@ def compute(round_: Round) -> Ranking:
     no_leaves = dict.fromkeys((code for code, *_rest in leaves), (None, None))
 
     sums: dict[int, tuple] = {}  # assessment id -> (own points, own maxima, final points, final maxima, leaves)
-    for assessment_id, criterion_id, s, f, sv in _leaf_rows(round_):
-        unit_sums = sums.get(assessment_id)
-        if unit_sums is None:
-            unit_sums = sums[assessment_id] = _empty_sums(tree, full_self, full_final, no_leaves)
-        own_points, own_max, final_points, final_max, per_leaf = unit_sums
-        code, domain, maximum, is_survey = leaf_of[criterion_id]
-        if is_survey:
-            s, f = None, sv
-        if s is not None:
-            known = decimals.get(s)
-            s = _decimal(s, decimals) if known is None else known
-            if s is _NA:
-                own_max[domain] -= maximum
-                s = None
-            else:
-                own_points[domain] += s
-        if f is not None:
-            known = decimals.get(f)
-            f = _decimal(f, decimals) if known is None else known
-            if f is _NA:
-                final_max[domain] -= maximum
-                f = None
-            else:
-                final_points[domain] += f
-        per_leaf[code] = (s, f)
+    with _leaf_rows(round_) as rows:
+        for assessment_id, criterion_id, s, f, sv in rows:
+            unit_sums = sums.get(assessment_id)
+            if unit_sums is None:
+                unit_sums = sums[assessment_id] = _empty_sums(tree, full_self, full_final, no_leaves)
+            own_points, own_max, final_points, final_max, per_leaf = unit_sums
+            code, domain, maximum, is_survey = leaf_of[criterion_id]
+            if is_survey:
+                s, f = None, sv
+            if s is not None:
+                known = decimals.get(s)
+                s = _decimal(s, decimals) if known is None else known
+                if s is _NA:
+                    own_max[domain] -= maximum
+                    s = None
+                else:
+                    own_points[domain] += s
+            if f is not None:
+                known = decimals.get(f)
+                f = _decimal(f, decimals) if known is None else known
+                if f is _NA:
+                    final_max[domain] -= maximum
+                    f = None
+                else:
+                    final_points[domain] += f
+            per_leaf[code] = (s, f)
 
     units = []
     assessments = round_.assessments.order_by("unit__code").values_list(
