@@ -44,7 +44,7 @@ def insert_rows(model, names, rows: Iterable[tuple]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             written = _copy(cursor, table, columns, rows)
-            if written and (listener := copied_rows.get()) is not None:
+            if (listener := copied_rows.get()) is not None:
                 listener(written)
         else:
             cursor.executemany(

@@ -22,6 +22,7 @@ from contextlib import contextmanager, nullcontext
 
 from django.db import connection
 from django.db.backends.utils import CursorDebugWrapper
+from psycopg import pq
 
 CHUNK = 2000
 
@@ -47,8 +48,6 @@ def _fetched(cursor, chunk: int) -> Iterator[tuple]:
 
 
 def _streamed(cursor, sql: str, params, chunk: int) -> Iterator[tuple]:
-    from psycopg import pq
-
     stream = None
 
     def start(sql, params, many, context):
@@ -80,8 +79,6 @@ def _close(rows) -> None:
     """Stop a stream left unfinished. The cancel fails PostgreSQL's transaction when the query was
     still running: inside an atomic block Django must know it, or the block's COMMIT would quietly
     roll back everything before it."""
-    from psycopg import pq
-
     rows.close()
     if connection.in_atomic_block and connection.connection.info.transaction_status == pq.TransactionStatus.INERROR:
         connection.needs_rollback = True
