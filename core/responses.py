@@ -9,7 +9,9 @@ from core.excel import XLSX_CONTENT_TYPE, workbook_bytes
 
 
 def xlsx_response(workbook, filename: str) -> HttpResponse:
-    response = HttpResponse(workbook_bytes(workbook), content_type=XLSX_CONTENT_TYPE)
+    """An .xlsx download of an openpyxl workbook, or of the bytes of one already written."""
+    data = workbook if isinstance(workbook, bytes) else workbook_bytes(workbook)
+    response = HttpResponse(data, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response
 

@@ -64,14 +64,12 @@ def ranking_job_check(user, params: dict) -> None:
 
 def ranking_xlsx_job(job, progress):
     """core.jobs run: the Excel workbook of a (large) group."""
-    from core.excel import workbook_bytes
-
     round_ = get_round_for_ranking(job.user, int(job.params["round"]))
     number = _publication_number(job.user, round_, job.params.get("publication"))
     progress(10, _("Đang tính xếp hạng…"))
     ranking = rankings.current(round_, publication_number=number)
     progress(50, _("Đang ghi bảng tính…"))
-    return _xlsx_name(round_, ranking), workbook_bytes(exports.workbook(ranking))
+    return _xlsx_name(round_, ranking), exports.workbook(ranking)
 
 
 @require_POST

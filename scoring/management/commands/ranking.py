@@ -7,7 +7,6 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import UnitGroup
-from core.excel import workbook_bytes
 from scoring import exports
 from scoring import ranking as rankings
 from scoring.models import Round
@@ -45,7 +44,7 @@ class Command(BaseCommand):
         elif fmt == "table":
             data = exports.to_table(ranking, stage)
         elif fmt == "xlsx":
-            data = workbook_bytes(exports.workbook(ranking))
+            data = exports.workbook(ranking)
         else:
             from core.pdf import render_pdf
             from scoring.views.reports import ranking_report_context
