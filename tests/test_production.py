@@ -96,17 +96,40 @@ def test_settings_keep_app_servers_stateless(settings):
     assert settings.LOGGING["handlers"]["console"]["filters"] == ["request_id"]
 
 
-def test_redis_url_selects_the_redis_cache():
+def _settings_seen(code: str, **environ: str | None) -> str:
+    """What `code` prints in a fresh process whose settings read `environ` (None: unset)."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
-    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'], settings.CELERY_TASK_ALWAYS_EAGER, settings.SESSION_ENGINE)"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    for name, value in environ.items():
+        env.pop(name, None)
+        if value is not None:
+            env[name] = value
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": "redis://127.0.0.1:6379/3",
-           "CELERY_BROKER_URL": "redis://127.0.0.1:6379/4"}
-    out = subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=root, env=env,
-                         capture_output=True, text=True, check=True).stdout
+    return subprocess.run([sys.executable, "-c", "import django; django.setup(); " + code], cwd=root, env=env,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_redis_url_selects_the_redis_cache():
+    code = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'], settings.CELERY_TASK_ALWAYS_EAGER, settings.SESSION_ENGINE)"
+    out = _settings_seen(code, REDIS_URL="redis://127.0.0.1:6379/3", CELERY_BROKER_URL="redis://127.0.0.1:6379/4")
     # Sessions stay in the database, not behind Redis: a Redis outage must not log everybody out.
     assert out.split() == ["django.core.cache.backends.redis.RedisCache", "False", "django.contrib.sessions.backends.db"]
+
+
+@pytest.mark.parametrize(
+    ("switch", "expected"),
+    [(None, "True 5"), ("1", "True 5"), ("0", "None None")],
+)
+def test_postgresql_queries_are_prepared_unless_switched_off(switch, expected):
+    """On PostgreSQL the server binds parameters and keeps queries prepared; DB_PREPARED_STATEMENTS=0
+    (a pooler in transaction mode) leaves both to Django's defaults."""
+    code = (
+        "from django.conf import settings; o = settings.DATABASES['default']['OPTIONS'];"
+        "print(o.get('server_side_binding'), o.get('prepare_threshold'))"
+    )
+    out = _settings_seen(code, DATABASE_URL="postgres://u@127.0.0.1:5432/x", DB_PREPARED_STATEMENTS=switch)
+    assert out.strip() == expected
