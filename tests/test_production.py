@@ -133,3 +133,22 @@ def test_postgresql_queries_are_prepared_unless_switched_off(switch, expected):
     )
     out = _settings_seen(code, DATABASE_URL="postgres://u@127.0.0.1:5432/x", DB_PREPARED_STATEMENTS=switch)
     assert out.strip() == expected
+
+
+@pytest.mark.django_db
+def test_the_signed_in_users_unit_comes_with_the_user(client, django_assert_num_queries):
+    """Every page's header names the user's unit: it is read with the user, not by a query of its own."""
+    from django.contrib.auth import get_user
+    from django.test import RequestFactory
+
+    from accounts.models import Unit, UnitGroup, User
+
+    group = UnitGroup.objects.create(code="G", name="Nhóm")
+    unit = Unit.objects.create(code="U1", name="Sở Thử nghiệm", group=group)
+    user = User.objects.create_user("canbo.thu", password="x", unit=unit)
+    client.force_login(user)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    loaded = get_user(request)  # as AuthenticationMiddleware loads request.user
+    with django_assert_num_queries(0):
+        assert loaded.unit.name == "Sở Thử nghiệm"
