@@ -15,6 +15,7 @@ from core.templatetags.par import decimal_separator, format_points
 
 from .ranking import Ranking
 
+IN_MEMORY_CELLS = 50_000  # up to this many figures the workbook is written in memory (see workbook)
 CSV_COLUMNS = ["rank", "unit_code", "unit_name", "points", "max_points", "index", "band"]
 
 
@@ -150,15 +151,17 @@ def _title(sheet, formats: _Formats, text: str, subtitle: str, width: int) -> No
 def workbook(ranking: Ranking) -> bytes:
     """The .xlsx file: ranking sheet, per-domain sheet and the units × criteria matrix (self and final points).
 
-    Written with XlsxWriter in its constant-memory mode: each row goes to a temporary file as soon
-    as it is complete, so 800 units × 120 leaves never sit in memory as cell objects. It writes a
-    cell about twice as fast as openpyxl's write-only mode (28 against 58 ms of CPU for 63 units ×
-    45 leaves; this export was a quarter of the load test's CPU, loadtest/RESULTS.md). Rows must
-    be written top to bottom. The matrix's point cells carry no format (grid lines print instead
-    of borders, and points show as entered: 0,5; 1,75).
+    Written with XlsxWriter, about twice as fast a cell as openpyxl's write-only mode (28 against
+    58 ms of CPU for 63 units × 45 leaves; this export was a quarter of the load test's CPU,
+    loadtest/RESULTS.md). A large group is written in constant-memory mode: each row goes to a
+    temporary file once complete, so 800 units × 120 leaves never sit in memory as cell objects; a
+    small one in memory, which spares the temporary files (25 against 29 ms). Either way rows are
+    written top to bottom. The matrix's point cells carry no format (grid lines print instead of
+    borders, and points show as entered: 0,5; 1,75).
     """
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"constant_memory": True})
+    cells = len(ranking.units) * (2 * len(ranking.leaves) + len(ranking.domains))
+    book = xlsxwriter.Workbook(buffer, {"constant_memory": True} if cells > IN_MEMORY_CELLS else {"in_memory": True})
     formats = _Formats(book)
     text, number, header = formats.text, formats.number, formats.header
     title = _("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM %(year)s – %(group)s") % {

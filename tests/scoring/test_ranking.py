@@ -122,9 +122,12 @@ def test_xlsx_export_agrees_with_the_page(scored, login, cast, tmp_path):
     assert "46,43" in page and "32,14" in page
 
 
-def test_xlsx_keeps_numbers_formats_and_print_setup(scored, login, cast):
-    """The workbook is written in openpyxl's write-only mode: read back, the figures are numbers
-    with two-decimal formats, headers bold on every sheet, merged and repeated on each printed page."""
+@pytest.mark.parametrize("in_memory_cells", [50_000, 0], ids=["in memory", "constant memory"])
+def test_xlsx_keeps_numbers_formats_and_print_setup(scored, login, cast, monkeypatch, in_memory_cells):
+    """Written in memory (a small group) or row by row (a large one), the workbook reads back the
+    same: figures are numbers with two-decimal formats, headers bold on every sheet, merged and
+    repeated on each printed page."""
+    monkeypatch.setattr("scoring.exports.IN_MEMORY_CELLS", in_memory_cells)
     book = load_workbook(io.BytesIO(login(cast["admin"]).get(reverse("scoring:ranking_xlsx", args=[scored.pk])).content))
     sheet = book["Xếp hạng"]
     assert sheet["A1"].value.startswith("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026") and sheet["A1"].font.b
