@@ -30,7 +30,7 @@ import time
 import uuid
 
 import gevent
-from locust import HttpUser, between, constant, events, task
+from locust import FastHttpUser, between, constant, events, task
 from locust.exception import StopUser
 
 PASSWORD = "ChiSoCCHC@2026"
@@ -102,9 +102,13 @@ def _tiny_pdf() -> bytes:
     return bytes(out)
 
 
-class _Base(HttpUser):
+class _Base(FastHttpUser):
+    """Users on locust's lighter client (geventhttpclient): it shares the machine's two cores with
+    the server, and python-requests cost several times more CPU per request (RESULTS.md)."""
+
     abstract = True
     wait_time = WAIT
+    network_timeout = connection_timeout = TIMEOUT
 
     def _ready(self) -> None:
         """Count this user ready, then wait until all are: no task runs while others still log in."""
@@ -115,14 +119,13 @@ class _Base(HttpUser):
             gevent.sleep(0.05)
 
     def login(self, username: str) -> None:
-        page = self.client.get("/dang-nhap/", name="login page (before measuring)", timeout=TIMEOUT)
+        page = self.client.get("/dang-nhap/", name="login page (before measuring)")
         started = time.perf_counter()
         with self.client.post(
             "/dang-nhap/",
             data={"username": username, "password": PASSWORD, "csrfmiddlewaretoken": _csrf(page.text)},
             allow_redirects=False,
             name="login (before measuring)",
-            timeout=TIMEOUT,
             catch_response=True,
         ) as response:
             if response.status_code != 302:
@@ -142,11 +145,11 @@ class StaffUser(_Base):
             raise RuntimeError(f"more staff users than LOADTEST_STAFF={STAFF_ACCOUNTS} accounts")
         self.login(f"lt.canbo{number:02d}")
         response = self.client.get(
-            "/danh-gia/cua-don-vi/", allow_redirects=False, name="my assessment (redirect)", timeout=TIMEOUT
+            "/danh-gia/cua-don-vi/", allow_redirects=False, name="my assessment (redirect)"
         )
         self.page_path = response.headers["Location"]
         self.pk = int(re.search(r"/phieu/(\d+)/", self.page_path).group(1))
-        self._read(self.client.get(self.page_path, name="self-assessment page", timeout=TIMEOUT).text)
+        self._read(self.client.get(self.page_path, name="self-assessment page").text)
         self._ready()
 
     def _read(self, text: str) -> None:
@@ -167,7 +170,7 @@ class StaffUser(_Base):
 
     def _page(self) -> None:
         with self.client.get(
-            self.page_path, name="self-assessment page", timeout=TIMEOUT, catch_response=True
+            self.page_path, name="self-assessment page", catch_response=True
         ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
@@ -197,7 +200,6 @@ class StaffUser(_Base):
             "/danh-gia/cua-don-vi/",
             allow_redirects=False,
             name="my assessment (redirect)",
-            timeout=TIMEOUT,
             catch_response=True,
         ) as response:
             if response.status_code != 302 or response.headers.get("Location") != self.page_path:
@@ -208,7 +210,7 @@ class StaffUser(_Base):
     def _post_in_place(self, url: str, name: str, **body):
         """A form sent the way the page's scripts send it: answered in JSON, checked by the caller."""
         return self.client.post(
-            url, headers=IN_PLACE, allow_redirects=False, name=name, timeout=TIMEOUT, catch_response=True, **body
+            url, headers=IN_PLACE, allow_redirects=False, name=name, catch_response=True, **body
         )
 
     @task(3)
@@ -243,7 +245,7 @@ class ReaderUser(_Base):
         self._ready()
 
     def _get(self, path: str, name: str, kind: str) -> None:
-        with self.client.get(path, name=name, timeout=TIMEOUT, catch_response=True) as response:
+        with self.client.get(path, name=name, catch_response=True) as response:
             if response.status_code != 200 or kind not in response.headers.get("Content-Type", ""):
                 response.failure(f"status {response.status_code}, {response.headers.get('Content-Type')}")
 
@@ -267,7 +269,7 @@ class TrivialUser(_Base):
     @task
     def login_page(self) -> None:
         with self.client.get(
-            "/dang-nhap/", name="login page (trivial)", timeout=TIMEOUT, catch_response=True
+            "/dang-nhap/", name="login page (trivial)", catch_response=True
         ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
