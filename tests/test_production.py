@@ -152,3 +152,33 @@ def test_the_signed_in_users_unit_comes_with_the_user(client, django_assert_num_
     loaded = get_user(request)  # as AuthenticationMiddleware loads request.user
     with django_assert_num_queries(0):
         assert loaded.unit.name == "Sở Thử nghiệm"
+
+
+@pytest.mark.django_db
+def test_sessions_signed_in_before_the_unit_backend_stay_signed_in(client):
+    """The migration that introduced accounts.backends rewrites the backend path of live sessions:
+    nobody is signed out by the upgrade (and loses what they were typing)."""
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth import get_user
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.test import RequestFactory
+
+    from accounts.models import User
+
+    migration = importlib.import_module("accounts.migrations.0002_sessions_signed_in_with_unit_backend")
+    user = User.objects.create_user("canbo.cu", password="x")
+    client.force_login(user)
+    store = SessionStore(session_key=client.session.session_key)
+    store[migration.BACKEND_KEY] = migration.OLD  # as a session signed in before the change
+    store.save()
+
+    def signed_in() -> bool:
+        request = RequestFactory().get("/")
+        request.session = SessionStore(session_key=store.session_key)
+        return get_user(request).is_authenticated
+
+    assert not signed_in()  # what Django would do with the old path
+    migration.forwards(apps, None)
+    assert signed_in()
