@@ -161,7 +161,14 @@ def workbook(ranking: Ranking) -> bytes:
     """
     buffer = io.BytesIO()
     cells = len(ranking.units) * (2 * len(ranking.leaves) + len(ranking.domains))
-    book = xlsxwriter.Workbook(buffer, {"constant_memory": True} if cells > IN_MEMORY_CELLS else {"in_memory": True})
+    mode = {"constant_memory": True} if cells > IN_MEMORY_CELLS else {"in_memory": True}
+    # Unit names and headers are text, whatever they begin with ("=", "http://"): never formulas or links.
+    with xlsxwriter.Workbook(buffer, {**mode, "strings_to_formulas": False, "strings_to_urls": False}) as book:
+        _write_sheets(book, ranking)  # closed (its temporary files removed) even if writing fails
+    return buffer.getvalue()
+
+
+def _write_sheets(book: xlsxwriter.Workbook, ranking: Ranking) -> None:
     formats = _Formats(book)
     text, number, header = formats.text, formats.number, formats.header
     title = _("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM %(year)s – %(group)s") % {
@@ -249,5 +256,3 @@ def workbook(ranking: Ranking) -> bytes:
             col += 2
         write(row, col, float(unit.self_total))
         write(row, col + 1, float(unit.total))
-    book.close()
-    return buffer.getvalue()

@@ -218,7 +218,7 @@ def test_analysis_query_count_does_not_grow_with_units(scored, login, cast, grou
     with CaptureQueriesContext(connection) as large:
         response = client.get(url)
     assert len(response.context["columns"]) == 9
-    # 7: the published criteria set comes from the process after the first view (criteria_and_tree).
+    # 6 (the user comes with its unit): the published criteria set comes from the process after the first view (criteria_and_tree).
     assert len(large) == len(small) == 6, [q["sql"][:90] for q in large.captured_queries]
 
 

@@ -2,12 +2,15 @@
 who may see what; exports that agree with the page."""
 
 import io
+import re
+import zipfile
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from accounts.models import Unit
 from scoring import engine, ranking
@@ -128,7 +131,8 @@ def test_xlsx_keeps_numbers_formats_and_print_setup(scored, login, cast, monkeyp
     same: figures are numbers with two-decimal formats, headers bold on every sheet, merged and
     repeated on each printed page."""
     monkeypatch.setattr("scoring.exports.IN_MEMORY_CELLS", in_memory_cells)
-    book = load_workbook(io.BytesIO(login(cast["admin"]).get(reverse("scoring:ranking_xlsx", args=[scored.pk])).content))
+    content = login(cast["admin"]).get(reverse("scoring:ranking_xlsx", args=[scored.pk])).content
+    book = load_workbook(io.BytesIO(content))
     sheet = book["Xếp hạng"]
     assert sheet["A1"].value.startswith("KẾT QUẢ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM 2026") and sheet["A1"].font.b
     assert "A1:I1" in {str(r) for r in sheet.merged_cells.ranges}
@@ -152,7 +156,15 @@ def test_xlsx_keeps_numbers_formats_and_print_setup(scored, login, cast, monkeyp
 
     matrix = book["Ma trận điểm"]
     merged = {str(r) for r in matrix.merged_cells.ranges}
-    assert {"A3:A4", "B3:B4", "C3:D3"} <= merged
+    last, before_last = matrix.max_column, matrix.max_column - 1
+    totals = {f"{get_column_letter(c)}3:{get_column_letter(c)}4" for c in (before_last, last)}
+    assert {"A3:A4", "B3:B4", "C3:D3"} | totals <= merged
+    assert [matrix.cell(3, c).value for c in (before_last, last)] == ["Tổng tự chấm", "Tổng sau thẩm định"]
+    # The lower cells of the header's two-row ranges carry the header's format too (fill and borders
+    # print on both rows); openpyxl reads merged-away cells without their style, so read the XML.
+    sheet_xml = zipfile.ZipFile(io.BytesIO(content)).read("xl/worksheets/sheet3.xml").decode()
+    style = {ref: re.search(rf'<c r="{ref}" s="(\d+)"', sheet_xml) for ref in ("A3", "A4", "B4", f"{get_column_letter(last)}4")}
+    assert all(style.values()) and len({m.group(1) for m in style.values()}) == 1, style
     assert [matrix["C4"].value, matrix["D4"].value] == ["Tự chấm", "Thẩm định"]
     assert matrix.print_title_rows == "$3:$4" and matrix.print_options.gridLines
     row = next(r for r in matrix.iter_rows(min_row=5, values_only=True) if r[0] == "STP")
