@@ -280,17 +280,21 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
                 if not row_of[code].error:
                     inputs[stage][code] = leaf_input
     results: dict[str, engine.TreeResult] = {}
+    computed: list[tuple[dict, bool, engine.TreeResult]] = []  # stages computed without an error
     for stage, stage_inputs in inputs.items():
-        valid = {}
-        for code, leaf_input in stage_inputs.items():
-            try:
-                engine.leaf_points(tree.nodes[code], leaf_input)
-                valid[code] = leaf_input
-            except engine.InputError as exc:
-                row = row_of[code]
-                if stage == typed_stage or (typed_stage is None and stage == "self"):
-                    row.error = row.error or exc
-        results[stage] = engine.compute_tree(tree, valid, include_survey=(stage != "self"))
+        include_survey = stage != "self"
+        # Before the appraisal the later stages' inputs are the unit's own: computed once (a pure engine).
+        same = next((r for i, survey, r in computed if survey == include_survey and i == stage_inputs), None)
+        if same is not None:
+            results[stage] = same
+            continue
+        errors: dict[str, engine.InputError] = {}
+        results[stage] = _stage_result(tree, stage_inputs, include_survey, errors)
+        if not errors:
+            computed.append((stage_inputs, include_survey, results[stage]))
+        if stage == typed_stage or (typed_stage is None and stage == "self"):
+            for code, exc in errors.items():
+                row_of[code].error = row_of[code].error or exc
     for row in rows:
         if not row.is_leaf:
             continue
@@ -304,6 +308,27 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
                 row.values.appraisal.not_applicable != row.values.self.not_applicable
             )
     return Sheet(assessment, tree, rows, results, files)
+
+
+def _stage_result(tree: engine.Tree, stage_inputs: dict, include_survey: bool, errors: dict) -> engine.TreeResult:
+    """A stage's figures from its valid inputs; each invalid one goes into `errors` and counts as not
+    entered. Stored values were checked when saved, so the tree is computed at once and the leaves are
+    checked one by one only when that fails (checking first doubled the engine's work on each page)."""
+    try:
+        result = engine.compute_tree(tree, stage_inputs, include_survey=include_survey)
+    except engine.InputError:
+        result = None
+    # Inputs the computation did not read (survey leaves at the self stage, a parent's code) are still checked.
+    unchecked = stage_inputs.keys() - result.leaves.keys() if result is not None else stage_inputs.keys()
+    for code in unchecked:
+        try:
+            engine.leaf_points(tree.nodes[code], stage_inputs[code])
+        except engine.InputError as exc:
+            errors[code] = exc
+    if result is None:
+        valid = {code: leaf_input for code, leaf_input in stage_inputs.items() if code not in errors}
+        result = engine.compute_tree(tree, valid, include_survey=include_survey)
+    return result
 
 
 def typed_from_post(sheet_criteria: list[Criterion], data) -> dict[str, Typed]:

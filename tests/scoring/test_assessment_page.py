@@ -140,3 +140,29 @@ def test_domain_and_criterion_headings_show_their_self_points_escaped(login, cas
     # domain 1 and its criterion 1.2 hold the 1,5 points (of 6 for the domain); sheet.js updates data-node
     assert '<h2 class="sheet-node depth-0"><span class="code">1</span>' in html
     assert '<span data-node="1">1,5</span> / 6</span></h2>' in html and '<span data-node="1.2">1,5</span>' in html
+
+
+def test_the_sheet_flags_a_stored_value_the_rules_refuse_and_counts_the_others(assessment_a):
+    """Values are checked when saved; one that a rule refuses anyway (written before the rule changed,
+    or by hand) is shown with its error and counted as not entered, while the others still add up."""
+    from scoring.models import LeafValue
+
+    LeafValue.objects.create(assessment=assessment_a, criterion=leaf(assessment_a, "1.1.1"), stage=Stage.SELF, option="Ban hành kịp thời")
+    LeafValue.objects.create(assessment=assessment_a, criterion=leaf(assessment_a, "1.2.2"), stage=Stage.SELF, points=Decimal("3"))  # max 1,5
+
+    sheet = build(assessment_a)
+    rows = {row.code: row for row in sheet.leaf_rows()}
+    assert rows["1.2.2"].error is not None and rows["1.1.1"].error is None
+    assert sheet.results["self"].total == Decimal("1")
+    assert rows["1.2.2"].points["self"] is None and rows["1.1.1"].points["self"] == Decimal("1")
+    assert sheet.results["appraisal"].total == sheet.results["final"].total == Decimal("1")
+
+
+def test_stages_with_the_same_inputs_are_computed_once(assessment_a):
+    """Before the appraisal the appraisal and final stages read the unit's own values: one result."""
+    from scoring.models import LeafValue
+
+    LeafValue.objects.create(assessment=assessment_a, criterion=leaf(assessment_a, "1.1.1"), stage=Stage.SELF, option="Ban hành kịp thời")
+    sheet = build(assessment_a)
+    assert sheet.results["appraisal"] is sheet.results["final"]
+    assert sheet.results["final"].total == sheet.results["self"].total == Decimal("1")
