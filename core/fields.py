@@ -7,6 +7,7 @@ import json
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 
 class FrozenJSONField(models.TextField):
@@ -28,7 +29,11 @@ class FrozenJSONField(models.TextField):
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
-            raise ValidationError(str(exc), code="invalid") from exc
+            raise ValidationError(
+                _("Dữ liệu JSON không hợp lệ (dòng %(line)s, cột %(column)s)."),
+                code="invalid",
+                params={"line": exc.lineno, "column": exc.colno},
+            ) from exc
 
     def get_prep_value(self, value):
         return None if value is None else json.dumps(value, ensure_ascii=False)
