@@ -112,9 +112,7 @@ class Bench:
         for _ in range(n):
             if setup:
                 setup()
-            started = time.perf_counter()
-            run()
-            times.append(time.perf_counter() - started)
+            times.append(_timed(run))
             if teardown:
                 teardown()
         return statistics.median(times), n
@@ -128,23 +126,23 @@ class Bench:
         """
         figures, references, ratios = [], [], []
         n = runs or self.repeat
-
-        def timed(work) -> float:
-            started = time.perf_counter()
-            work()
-            return time.perf_counter() - started
-
         for i in range(n):
             if i % 2 == 0:
-                references.append(timed(reference))
-                figures.append(timed(run))
+                references.append(_timed(reference))
+                figures.append(_timed(run))
             else:
-                figures.append(timed(run))
-                references.append(timed(reference))
+                figures.append(_timed(run))
+                references.append(_timed(reference))
             ratios.append(figures[-1] / references[-1])
             if teardown:
                 teardown()
         return statistics.median(figures), statistics.median(references), statistics.median(ratios), n
+
+
+def _timed(work) -> float:
+    started = time.perf_counter()
+    work()
+    return time.perf_counter() - started
 
 
 def _latest_rounds():
