@@ -186,6 +186,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None  # the Job row is the result; Celery keeps none
 CELERY_TIMEZONE = TIME_ZONE
+# A provisional ranking is computed again at most this often (seconds) and shared by the app servers
+# through the cache (scoring/live_ranking.py); 0 computes it for every view.
+RANKING_LIVE_SECONDS = env.int("RANKING_LIVE_SECONDS", default=30)
 # Above this many units the ranking PDF and Excel are built as a background job.
 JOB_UNITS_THRESHOLD = env.int("JOB_UNITS_THRESHOLD", default=300)
 # Above this many rows, a units or survey file is checked (preview) and imported as background

@@ -21,8 +21,10 @@ CSV_COLUMNS = ["rank", "unit_code", "unit_name", "points", "max_points", "index"
 
 def status_text(ranking: Ranking) -> str:
     if ranking.provisional:
-        return _("Kết quả tạm tính, chưa công bố (lập ngày %(date)s)") % {
-            "date": timezone.localdate().strftime("%d/%m/%Y")
+        at = timezone.localtime(ranking.computed_at) if ranking.computed_at else timezone.localtime()
+        return _("Kết quả tạm tính, chưa công bố (tính lúc %(time)s ngày %(date)s)") % {
+            "time": at.strftime("%H:%M"),
+            "date": at.strftime("%d/%m/%Y"),
         }
     pub = ranking.publication
     return _("Công bố lần %(n)s ngày %(date)s") % {

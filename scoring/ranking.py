@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -76,6 +77,7 @@ class Ranking:
     tie_rule: str
     bands: str
     publication: Publication | None = None
+    computed_at: datetime | None = None  # when a provisional ranking was computed (live_ranking)
 
     @property
     def provisional(self) -> bool:
@@ -221,7 +223,7 @@ def compute(round_: Round) -> Ranking:
                 self_index=engine.domain_index(own, code),
             )
         units.append(unit)
-    ranking = Ranking(round_, units, domains, leaves, round_.tie_rule, round_.bands)
+    ranking = Ranking(round_, units, domains, leaves, round_.tie_rule, round_.bands, computed_at=timezone.now())
     _rank(ranking)
     return ranking
 

@@ -23,6 +23,13 @@ def fast_passwords(settings):
 
 
 @pytest.fixture(autouse=True)
+def exact_rankings(settings):
+    # Tests change figures and read the ranking back at once: no provisional snapshot in between
+    # (tests/scoring/test_live_ranking.py turns it on).
+    settings.RANKING_LIVE_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
 

@@ -22,7 +22,7 @@ from accounts.models import Unit
 from core.responses import xlsx_response
 from core.templatetags.par import decimal_separator, format_fixed2
 
-from .. import charts, exports
+from .. import charts, exports, live_ranking
 from .. import ranking as rankings
 from ..models import Assessment
 
@@ -48,7 +48,7 @@ def _publication_number(user, round_, number: str | None) -> int | None:
 
 def _ranking_for(request, round_, *, with_leaves: bool = True):
     number = _publication_number(request.user, round_, request.GET.get("cong-bo"))
-    return rankings.current(round_, publication_number=number, with_leaves=with_leaves)
+    return live_ranking.shown(round_, publication_number=number, with_leaves=with_leaves)
 
 
 def _xlsx_name(round_, ranking) -> str:
@@ -67,7 +67,7 @@ def ranking_xlsx_job(job, progress):
     round_ = get_round_for_ranking(job.user, int(job.params["round"]))
     number = _publication_number(job.user, round_, job.params.get("publication"))
     progress(10, _("Đang tính xếp hạng…"))
-    ranking = rankings.current(round_, publication_number=number)
+    ranking = live_ranking.shown(round_, publication_number=number)
     progress(50, _("Đang ghi bảng tính…"))
     return _xlsx_name(round_, ranking), exports.workbook(ranking)
 
@@ -177,6 +177,7 @@ def ranking_page(request, pk: int):
             "publications": round_.publications.order_by("-number") if reader else [],
             "reader": reader,
             "is_admin": is_home_affairs(request.user),
+            "live_seconds": settings.RANKING_LIVE_SECONDS,
             "not_final": round_.assessments.exclude(state=Assessment.State.FINALIZED).count() if reader else 0,
             "background_exports": background_exports(round_),
             "pub_query": f"&cong-bo={ranking.publication.number}" if request.GET.get("cong-bo") and ranking.publication else "",
@@ -188,7 +189,19 @@ def ranking_page(request, pk: int):
 def ranking_xlsx(request, pk: int):
     round_ = get_round_for_ranking(request.user, pk)
     ranking = _ranking_for(request, round_)
-    return xlsx_response(exports.workbook(ranking), _xlsx_name(round_, ranking))
+    return xlsx_response(live_ranking.workbook(ranking), _xlsx_name(round_, ranking))
+
+
+@require_POST
+@login_required
+def ranking_refresh(request, pk: int):
+    """Home Affairs' “Tính lại ngay”: the provisional ranking computed afresh rather than on schedule."""
+    round_ = get_round_for_ranking(request.user, pk)
+    if not is_home_affairs(request.user):
+        raise PermissionDenied
+    live_ranking.forget(round_)
+    messages.success(request, _("Đã tính lại kết quả tạm tính theo số liệu mới nhất."))
+    return redirect("scoring:ranking", pk=pk)
 
 
 @require_POST
@@ -216,7 +229,7 @@ def unit_result(request, pk: int, code: str):
     if not can_see_unit_detail(request.user, round_, unit):
         raise Http404  # another unit's detail does not exist for this user
     reader = sees_group_results(request.user, round_)
-    ranking = rankings.current(round_)
+    ranking = live_ranking.shown(round_)
     result = ranking.for_unit(unit.pk)
     if result is None:
         raise Http404
@@ -255,6 +268,7 @@ def unit_result(request, pk: int, code: str):
 urlpatterns = [
     path("ky/<int:pk>/xep-hang/", ranking_page, name="ranking"),
     path("ky/<int:pk>/xep-hang/excel/", ranking_xlsx, name="ranking_xlsx"),
+    path("ky/<int:pk>/xep-hang/tinh-lai/", ranking_refresh, name="ranking_refresh"),
     path("ky/<int:pk>/xep-hang/tao-trong-nen/", ranking_job_start, name="ranking_job"),
     path("ky/<int:pk>/cong-bo/", round_publish_view, name="round_publish"),
     path("ky/<int:pk>/don-vi/<str:code>/", unit_result, name="unit_result"),

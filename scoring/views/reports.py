@@ -18,7 +18,7 @@ from accounts.access import get_round_for_ranking
 from core.pdf import render_pdf, vn_long_date
 from core.templatetags.par import decimal_separator, format_fixed2
 
-from .. import charts, engine
+from .. import charts, engine, live_ranking
 from .. import ranking as rankings
 from ..models import Round
 from .ranking import _publication_number
@@ -175,7 +175,7 @@ def ranking_pdf(request, pk: int):
     round_ = get_round_for_ranking(request.user, pk)  # another group's unit: 404; before publication: 403
     stage = _stage(request)
     number = _publication_number(request.user, round_, request.GET.get("cong-bo"))  # the page's link passes it
-    ranking = rankings.current(round_, publication_number=number, with_leaves=False)  # no per-criterion figure
+    ranking = live_ranking.shown(round_, publication_number=number, with_leaves=False)  # no per-criterion figure
     pdf = render_pdf("documents/ranking_report.html", ranking_report_context(ranking, stage), request=request)
     filename = f"xep-hang-{round_.group.code}-{round_.year}-{stage}.pdf"
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -190,7 +190,7 @@ def ranking_pdf_job(job, progress):
     stage = "self" if job.params.get("stage") == "self" else "final"
     number = _publication_number(job.user, round_, job.params.get("publication"))
     progress(10, _("Đang tính xếp hạng…"))
-    context = ranking_report_context(rankings.current(round_, publication_number=number, with_leaves=False), stage)
+    context = ranking_report_context(live_ranking.shown(round_, publication_number=number, with_leaves=False), stage)
     progress(40, _("Đang dựng tệp PDF…"))
     return f"xep-hang-{round_.group.code}-{round_.year}-{stage}.pdf", render_pdf("documents/ranking_report.html", context)
 

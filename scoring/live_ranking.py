@@ -1,0 +1,89 @@
+"""The ranking the pages show: the published snapshot, else the provisional ranking as computed at
+most settings.RANKING_LIVE_SECONDS ago, shared by every app server through the cache.
+
+Why a provisional ranking is not recomputed for every view: it sums every stored leaf of every unit
+of the group (800 units × 120 leaves on a province's largest group), and while a round is open the
+units save all day, so a ranking that is exact to the second would be a different one for nearly
+every view — the cache could never be used. Readers of a provisional ranking do not need it to the
+second; they need to know how old it is: the page, the Excel and the PDF say when it was computed,
+all three come from the same computation, and Home Affairs can ask for it to be computed again at
+once. A published ranking is frozen in the database and is always read from there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import get_language
+
+from . import exports
+from .models import Round
+from .ranking import Ranking, compute, current, latest_publication, load
+
+# A snapshot with every unit's per-criterion figures is kept only up to this many figures (a
+# group of 300 units × 150 criteria); larger groups' exports are background jobs (JOB_UNITS_THRESHOLD),
+# which compute afresh, and their pages keep only the totals and domains (a few MB at 10,000 units).
+LEAVES_KEPT = 45_000
+
+
+def _key(round_: Round, part: str) -> str:
+    return f"ranking-live:{round_.pk}:{part}"
+
+
+def _summary(ranking: Ranking) -> Ranking:
+    """The same ranking without the per-criterion figures (the ranking page and the PDF show none)."""
+    units = [dataclasses.replace(u, leaves={}) for u in ranking.units]
+    return dataclasses.replace(ranking, units=units)
+
+
+def live(round_: Round, *, with_leaves: bool = True) -> Ranking:
+    """The provisional ranking of `round_`, computed at most RANKING_LIVE_SECONDS ago (its
+    `computed_at` says when). With RANKING_LIVE_SECONDS = 0 it is computed for every call."""
+    seconds = settings.RANKING_LIVE_SECONDS
+    if seconds <= 0:
+        return compute(round_)
+    part = "leaves" if with_leaves else "summary"
+    ranking = cache.get(_key(round_, part))
+    if ranking is None:
+        ranking = compute(round_)
+        kept = {_key(round_, "summary"): _summary(ranking)}
+        if len(ranking.units) * len(ranking.leaves) <= LEAVES_KEPT:
+            kept[_key(round_, "leaves")] = ranking
+        cache.set_many(kept, seconds)
+        return ranking if with_leaves else kept[_key(round_, "summary")]
+    ranking.round = round_  # the caller's, with what it has loaded, rather than the pickled copy
+    return ranking
+
+
+def forget(round_: Round) -> None:
+    """Compute the provisional ranking afresh on its next view (Home Affairs' “Tính lại ngay”)."""
+    cache.delete_many([_key(round_, "summary"), _key(round_, "leaves")])
+
+
+def shown(round_: Round, *, publication_number: int | None = None, with_leaves: bool = True) -> Ranking:
+    """What the ranking pages and exports show: the publication asked for, else the latest one, else
+    the provisional ranking from live()."""
+    if publication_number is not None:
+        return current(round_, publication_number=publication_number, with_leaves=with_leaves)
+    publication = latest_publication(round_)
+    if publication is not None:
+        return load(publication, with_leaves=with_leaves)
+    return live(round_, with_leaves=with_leaves)
+
+
+def workbook(ranking: Ranking) -> bytes:
+    """exports.workbook(ranking), kept as long as the provisional snapshot it was written from: the
+    ranking's most expensive request (the whole matrix of figures) is then written once per snapshot
+    and language instead of once per download."""
+    if not ranking.provisional or ranking.computed_at is None or settings.RANKING_LIVE_SECONDS <= 0:
+        return exports.workbook(ranking)
+    key = _key(ranking.round, f"xlsx:{ranking.computed_at.timestamp()}:{get_language()}")
+    content = cache.get(key)
+    if content is None:
+        content = exports.workbook(ranking)
+        age = (timezone.now() - ranking.computed_at).total_seconds()
+        cache.set(key, content, max(1, int(settings.RANKING_LIVE_SECONDS - age) + 1))
+    return content

@@ -1,0 +1,145 @@
+"""The provisional ranking is computed at most every RANKING_LIVE_SECONDS and shared (scoring/live_ranking.py):
+a save shows in it once the snapshot is older than that, or at once when Home Affairs recomputes it;
+the page, the Excel and the PDF come from the same snapshot and say when it was computed; a
+published ranking never waits."""
+
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.core.cache.backends import locmem
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from scoring import engine, exports, live_ranking, ranking
+from scoring.models import Stage
+from scoring.services import LeafEntry, values_save
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def snapshots(settings):
+    settings.RANKING_LIVE_SECONDS = 30
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _score(round_, unit_code: str, points: str) -> None:
+    assessment = round_.assessments.get(unit__code=unit_code)
+    leaf = round_.criteria_set.criteria.get(code="1.2.2")
+    result = values_save(
+        assessment=assessment, stage=Stage.SELF, entries=[LeafEntry(leaf, engine.LeafInput(points=Decimal(points)))]
+    )
+    assert not result.errors
+
+
+def _stp_total(client, round_) -> str:
+    html = client.get(reverse("scoring:ranking", args=[round_.pk])).content.decode()
+    row = html.split('id="u-STP"')[1].split("</tr>")[0]
+    return row.split('<td class="num">')[3].split("</td>")[0]  # rank, self points, final points
+
+
+def _later(monkeypatch, seconds: float) -> None:
+    """The cache's clock moved on: its entries expire as they would that much later."""
+    now = locmem.time.time() + seconds
+    monkeypatch.setattr(locmem, "time", type("Clock", (), {"time": staticmethod(lambda: now)}))
+
+
+def test_a_save_shows_once_the_snapshot_is_older_than_the_setting(round_so, login, cast, monkeypatch):
+    client = login(cast["admin"])
+    _score(round_so, "STP", "1")
+    assert _stp_total(client, round_so) == "1,00"
+    _score(round_so, "STP", "1.5")
+    assert _stp_total(client, round_so) == "1,00"  # the snapshot of the first view, for 30 s
+    _later(monkeypatch, 31)
+    assert _stp_total(client, round_so) == "1,50"
+
+
+def test_the_page_says_when_it_was_computed_and_how_often(round_so, login, cast):
+    html = login(cast["viewer"]).get(reverse("scoring:ranking", args=[round_so.pk])).content.decode()
+    at = timezone.localtime(live_ranking.live(round_so).computed_at)
+    assert f"tính lúc {at:%H:%M} ngày {at:%d/%m/%Y}" in html
+    assert "tối đa 30 giây một lần" in html
+    assert "Tính lại ngay" not in html  # Home Affairs' button
+
+
+def test_home_affairs_recomputes_at_once(round_so, login, cast):
+    client = login(cast["admin"])
+    _score(round_so, "STP", "1")
+    assert _stp_total(client, round_so) == "1,00"
+    _score(round_so, "STP", "1.5")
+    assert "Tính lại ngay" in client.get(reverse("scoring:ranking", args=[round_so.pk])).content.decode()
+    response = client.post(reverse("scoring:ranking_refresh", args=[round_so.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("scoring:ranking", args=[round_so.pk])
+    assert _stp_total(client, round_so) == "1,50"
+
+
+@pytest.mark.parametrize(("who", "status"), [("viewer", 403), ("staff_a", 403), ("staff_x", 404), ("appraiser", 403)])
+def test_only_home_affairs_may_recompute(round_so, login, cast, who, status):
+    _score(round_so, "STP", "1")
+    stp = round_so.assessments.get(unit__code="STP").unit_id
+    live_ranking.live(round_so)  # the snapshot someone's view made
+    _score(round_so, "STP", "1.5")
+    assert login(cast[who]).post(reverse("scoring:ranking_refresh", args=[round_so.pk])).status_code == status
+    assert live_ranking.live(round_so).for_unit(stp).self_total == Decimal("1")  # not recomputed
+
+
+def test_recompute_is_a_post(round_so, login, cast):
+    assert login(cast["admin"]).get(reverse("scoring:ranking_refresh", args=[round_so.pk])).status_code == 405
+
+
+def test_the_excel_is_the_pages_snapshot_and_is_written_once_per_snapshot(round_so, login, cast, monkeypatch):
+    client = login(cast["admin"])
+    _score(round_so, "STP", "1")
+    assert _stp_total(client, round_so) == "1,00"
+    _score(round_so, "STP", "1.5")
+    written = []
+    real = exports.workbook
+    monkeypatch.setattr(exports, "workbook", lambda r: written.append(r) or real(r))
+    url = reverse("scoring:ranking_xlsx", args=[round_so.pk])
+    first, second = client.get(url), client.get(url)
+    assert first.content == second.content and len(written) == 1
+    sheet = load_workbook(io.BytesIO(first.content))["Xếp hạng"]
+    stp = next(row for row in sheet.iter_rows(values_only=True) if "STP" in row)
+    assert Decimal(str(stp[stp.index("STP") + 2])) == Decimal("1")  # as the page shows, not the newer 2
+    client.cookies["django_language"] = "en"
+    client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert len(written) == 2  # each language's headers: a workbook of its own
+
+
+def test_a_published_ranking_is_shown_at_once(round_so, login, cast):
+    client = login(cast["admin"])
+    _score(round_so, "STP", "1")
+    assert _stp_total(client, round_so) == "1,00"
+    _score(round_so, "STP", "1.5")
+    ranking.round_publish(round_=round_so)
+    assert _stp_total(client, round_so) == "1,50"
+    html = client.get(reverse("scoring:ranking", args=[round_so.pk])).content.decode()
+    assert "Tính lại ngay" not in html and "giây một lần" not in html
+
+
+def test_a_snapshot_saves_the_computation_on_every_later_view(round_so, login, cast):
+    client = login(cast["viewer"])
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("scoring:ranking", args=[round_so.pk])).status_code == 200
+        return len(ctx.captured_queries)
+
+    computed = count()
+    assert count() == computed - 3  # the criteria set, the leaf figures and the units are not read again
+
+
+def test_setting_zero_computes_every_view(round_so, login, cast, settings):
+    settings.RANKING_LIVE_SECONDS = 0
+    client = login(cast["admin"])
+    _score(round_so, "STP", "1")
+    assert _stp_total(client, round_so) == "1,00"
+    _score(round_so, "STP", "1.5")
+    assert _stp_total(client, round_so) == "1,50"
