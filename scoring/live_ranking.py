@@ -13,6 +13,7 @@ once. A published ranking is frozen in the database and is always read from ther
 from __future__ import annotations
 
 import dataclasses
+import uuid
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,34 +34,60 @@ def _key(round_: Round, part: str) -> str:
     return f"ranking-live:{round_.pk}:{part}"
 
 
+# The snapshots this process has already unpickled, by (round, part): (stamp, ranking). Unpickling
+# a province's summary (thousands of Decimals) took longer than the rest of the ranking page; the
+# stamp in the shared cache says whether this copy is still the current snapshot, so every app
+# server still shows the same one.
+_unpickled: dict[tuple[int, str], tuple[str, Ranking]] = {}
+
+
 def _summary(ranking: Ranking) -> Ranking:
     """The same ranking without the per-criterion figures (the ranking page and the PDF show none)."""
     units = [dataclasses.replace(u, leaves={}) for u in ranking.units]
     return dataclasses.replace(ranking, units=units)
 
 
+def _kept(round_: Round, part: str) -> Ranking | None:
+    stamp = cache.get(_key(round_, "stamp"))
+    if stamp is None:
+        return None
+    known = _unpickled.get((round_.pk, part))
+    if known is not None and known[0] == stamp:
+        return known[1]
+    ranking = cache.get(_key(round_, f"{part}:{stamp}"))
+    if ranking is not None:
+        if len(_unpickled) >= 32:  # a few rounds are read at a time; never an unbounded dict
+            _unpickled.clear()
+        _unpickled[(round_.pk, part)] = (stamp, ranking)
+    return ranking
+
+
 def live(round_: Round, *, with_leaves: bool = True) -> Ranking:
     """The provisional ranking of `round_`, computed at most RANKING_LIVE_SECONDS ago (its
-    `computed_at` says when). With RANKING_LIVE_SECONDS = 0 it is computed for every call."""
+    `computed_at` says when). With RANKING_LIVE_SECONDS = 0 it is computed for every call.
+    The ranking returned may be shared with other requests of the process: read it, never change it."""
     seconds = settings.RANKING_LIVE_SECONDS
     if seconds <= 0:
         return compute(round_)
     part = "leaves" if with_leaves else "summary"
-    ranking = cache.get(_key(round_, part))
+    ranking = _kept(round_, part)
     if ranking is None:
         ranking = compute(round_)
-        kept = {_key(round_, "summary"): _summary(ranking)}
+        stamp = uuid.uuid4().hex
+        kept = {_key(round_, "stamp"): stamp}
+        # Stored without the round (a model instance, slow to unpickle): the caller's goes back in.
+        summary = dataclasses.replace(_summary(ranking), round=None)
+        kept[_key(round_, f"summary:{stamp}")] = summary
         if len(ranking.units) * len(ranking.leaves) <= LEAVES_KEPT:
-            kept[_key(round_, "leaves")] = ranking
+            kept[_key(round_, f"leaves:{stamp}")] = dataclasses.replace(ranking, round=None)
         cache.set_many(kept, seconds)
-        return ranking if with_leaves else kept[_key(round_, "summary")]
-    ranking.round = round_  # the caller's, with what it has loaded, rather than the pickled copy
-    return ranking
+        return ranking if with_leaves else dataclasses.replace(summary, round=round_)
+    return dataclasses.replace(ranking, round=round_)
 
 
 def forget(round_: Round) -> None:
     """Compute the provisional ranking afresh on its next view (Home Affairs' “Tính lại ngay”)."""
-    cache.delete_many([_key(round_, "summary"), _key(round_, "leaves")])
+    cache.delete(_key(round_, "stamp"))
 
 
 def shown(round_: Round, *, publication_number: int | None = None, with_leaves: bool = True) -> Ranking:

@@ -91,11 +91,6 @@ def _stage_value(value: str | None) -> str:
     return "self" if value == "self" else "final"
 
 
-def background_exports(round_) -> bool:
-    """Large groups get their exports as background jobs (settings.JOB_UNITS_THRESHOLD)."""
-    return round_.assessments.count() > settings.JOB_UNITS_THRESHOLD
-
-
 def _unit_result_url(round_):
     """unit code -> its result page, as {% url 'scoring:unit_result' round.pk code %} writes it,
     without resolving the URL once per row."""
@@ -159,6 +154,7 @@ def ranking_page(request, pk: int):
     reader = sees_group_results(request.user, round_)
     own_unit_id = request.user.unit_id
     own = next((u for u in ordered if u.unit_id == own_unit_id), None) if own_unit_id else None
+    is_admin = is_home_affairs(request.user)
     return render(
         request,
         "scoring/ranking.html",
@@ -176,10 +172,12 @@ def ranking_page(request, pk: int):
             "status": exports.status_text(ranking),
             "publications": round_.publications.order_by("-number") if reader else [],
             "reader": reader,
-            "is_admin": is_home_affairs(request.user),
+            "is_admin": is_admin,
             "live_seconds": settings.RANKING_LIVE_SECONDS,
-            "not_final": round_.assessments.exclude(state=Assessment.State.FINALIZED).count() if reader else 0,
-            "background_exports": background_exports(round_),
+            # Only the publish panel (Home Affairs) warns of assessments not yet final.
+            "not_final": round_.assessments.exclude(state=Assessment.State.FINALIZED).count() if is_admin else 0,
+            # Large groups get their exports as background jobs.
+            "background_exports": len(ordered) > settings.JOB_UNITS_THRESHOLD,
             "pub_query": f"&cong-bo={ranking.publication.number}" if request.GET.get("cong-bo") and ranking.publication else "",
         },
     )

@@ -143,3 +143,18 @@ def test_setting_zero_computes_every_view(round_so, login, cast, settings):
     assert _stp_total(client, round_so) == "1,00"
     _score(round_so, "STP", "1.5")
     assert _stp_total(client, round_so) == "1,50"
+
+
+def test_a_snapshot_computed_by_another_app_server_replaces_this_ones_copy(round_so):
+    stp = round_so.assessments.get(unit__code="STP").unit_id
+    _score(round_so, "STP", "1")
+    live_ranking.live(round_so)
+    assert live_ranking.live(round_so).for_unit(stp).self_total == Decimal("1")  # this process's copy
+    _score(round_so, "STP", "1.5")
+    # Another server finds the snapshot gone and writes a new one to the shared cache.
+    cache.delete(f"ranking-live:{round_so.pk}:stamp")
+    newer = ranking.compute(round_so)
+    cache.set_many(
+        {f"ranking-live:{round_so.pk}:stamp": "other", f"ranking-live:{round_so.pk}:leaves:other": newer}, 30
+    )
+    assert live_ranking.live(round_so).for_unit(stp).self_total == Decimal("1.50")
