@@ -147,11 +147,17 @@ def totals_fields(own: engine.TreeResult, final: engine.TreeResult) -> dict[str,
     }
 
 
-def refresh_totals(assessment: Assessment, tree: engine.Tree | None = None, grouped=None) -> Assessment:
-    """Recompute the cached totals of one assessment from its raw inputs and save them."""
+def refresh_totals(
+    assessment: Assessment, tree: engine.Tree | None = None, grouped=None, computed: dict | None = None
+) -> Assessment:
+    """Recompute the cached totals of one assessment from its raw inputs and save them. The
+    "self" and "final" results go into `computed` when given (a save's answer shows them)."""
     if tree is None or grouped is None:
         tree, grouped = load(assessment)
-    fields = totals_fields(compute(tree, grouped, "self"), compute(tree, grouped, "final"))
+    own, final = compute(tree, grouped, "self"), compute(tree, grouped, "final")
+    if computed is not None:
+        computed.update({"self": own, "final": final})
+    fields = totals_fields(own, final)
     for name, value in fields.items():
         setattr(assessment, name, value)
     Assessment.objects.filter(pk=assessment.pk).update(**fields)

@@ -34,6 +34,8 @@ class SaveResult:
     # The assessment's tree and every stored value after the save, for answers that show new figures.
     tree: engine.Tree | None = None
     values: dict[str, calculation.LeafValues] = field(default_factory=dict)
+    # Stage -> engine result of those values, for the stages the save already computed.
+    computed: dict[str, engine.TreeResult] = field(default_factory=dict)
 
 
 def as_text(value) -> str:
@@ -154,6 +156,6 @@ def values_save(
             result.saved.append(criterion.code)
         ValueChange.objects.bulk_create(changes)
         if result.saved:
-            calculation.refresh_totals(locked, tree, grouped)
+            calculation.refresh_totals(locked, tree, grouped, computed=result.computed)
     result.tree, result.values = tree, grouped
     return result

@@ -224,7 +224,9 @@ def _save_in_place(request, assessment, stage: str, **options) -> JsonResponse:
     typed, result, errors = _save_values(request, assessment, stage, **options)
     # The figures come from the values the save itself loaded and wrote (no second read of the
     # sheet): the stored ones, so a refused leaf shows what is saved, as the page will after a reload.
-    results = {s: calculation.compute(result.tree, result.values, s) for s in {str(stage), "self"}}
+    results = {
+        s: result.computed.get(s) or calculation.compute(result.tree, result.values, s) for s in {str(stage), "self"}
+    }
     return JsonResponse(
         {
             "ok": not errors,
