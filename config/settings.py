@@ -157,7 +157,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 # sessions live in the database (never in a server's memory or local files), uploads in Django
 # storage (MEDIA_ROOT on a shared folder, or S3-compatible storage through django-storages), and
 # the cache in Redis when REDIS_URL is set. Without Redis each process has a small local cache:
-# nothing in the app relies on it being shared, it only saves work. Sessions are not read through
+# it only saves work (the shared ranking snapshot is off without Redis, see RANKING_LIVE_SECONDS). Sessions are not read through
 # Redis (cached_db) although it would save a query per request: Django's cached_db does not survive
 # a Redis outage (logins and every logged-in page would fail), while the database is needed anyway.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -187,8 +187,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None  # the Job row is the result; Celery keeps none
 CELERY_TIMEZONE = TIME_ZONE
 # A provisional ranking is computed again at most this often (seconds) and shared by the app servers
-# through the cache (scoring/live_ranking.py); 0 computes it for every view.
-RANKING_LIVE_SECONDS = env.int("RANKING_LIVE_SECONDS", default=30)
+# through Redis (scoring/live_ranking.py); 0 computes it for every view. Without Redis each process
+# would keep a snapshot of its own (and “Tính lại ngay” would reach only one), hence 0 by default.
+RANKING_LIVE_SECONDS = env.int("RANKING_LIVE_SECONDS", default=30 if REDIS_URL else 0)
 # Above this many units the ranking PDF and Excel are built as a background job.
 JOB_UNITS_THRESHOLD = env.int("JOB_UNITS_THRESHOLD", default=300)
 # Above this many rows, a units or survey file is checked (preview) and imported as background

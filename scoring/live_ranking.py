@@ -17,7 +17,6 @@ import uuid
 
 from django.conf import settings
 from django.core.cache import cache
-from django.utils import timezone
 from django.utils.translation import get_language
 
 from . import exports
@@ -34,11 +33,11 @@ def _key(round_: Round, part: str) -> str:
     return f"ranking-live:{round_.pk}:{part}"
 
 
-# The snapshots this process has already unpickled, by (round, part): (stamp, ranking). Unpickling
-# a province's summary (thousands of Decimals) took longer than the rest of the ranking page; the
-# stamp in the shared cache says whether this copy is still the current snapshot, so every app
-# server still shows the same one.
-_unpickled: dict[tuple[int, str], tuple[str, Ranking]] = {}
+# The snapshots this process has already unpickled, by (round, part). Unpickling a province's
+# summary (thousands of Decimals) took longer than the rest of the ranking page; the stamp in the
+# shared cache says whether this copy is still the current snapshot, so every app server still
+# shows the same one.
+_unpickled: dict[tuple[int, str], Ranking] = {}
 
 
 def _summary(ranking: Ranking) -> Ranking:
@@ -48,17 +47,20 @@ def _summary(ranking: Ranking) -> Ranking:
 
 
 def _kept(round_: Round, part: str) -> Ranking | None:
+    """The current shared snapshot's `part` ("summary" or "leaves"), or None."""
     stamp = cache.get(_key(round_, "stamp"))
     if stamp is None:
         return None
     known = _unpickled.get((round_.pk, part))
-    if known is not None and known[0] == stamp:
-        return known[1]
-    ranking = cache.get(_key(round_, f"{part}:{stamp}"))
-    if ranking is not None:
-        if len(_unpickled) >= 32:  # a few rounds are read at a time; never an unbounded dict
-            _unpickled.clear()
-        _unpickled[(round_.pk, part)] = (stamp, ranking)
+    if known is not None and known.stamp == stamp:
+        return known
+    # Fixed keys, the stamp inside: an expired snapshot is overwritten, never left behind.
+    ranking = cache.get(_key(round_, part))
+    if ranking is None or ranking.stamp != stamp:
+        return None
+    if len(_unpickled) >= 32:  # a few rounds are read at a time; never an unbounded dict
+        _unpickled.clear()
+    _unpickled[(round_.pk, part)] = ranking
     return ranking
 
 
@@ -71,18 +73,21 @@ def live(round_: Round, *, with_leaves: bool = True) -> Ranking:
         return compute(round_)
     part = "leaves" if with_leaves else "summary"
     ranking = _kept(round_, part)
-    if ranking is None:
-        ranking = compute(round_)
-        stamp = uuid.uuid4().hex
-        kept = {_key(round_, "stamp"): stamp}
-        # Stored without the round (a model instance, slow to unpickle): the caller's goes back in.
-        summary = dataclasses.replace(_summary(ranking), round=None)
-        kept[_key(round_, f"summary:{stamp}")] = summary
-        if len(ranking.units) * len(ranking.leaves) <= LEAVES_KEPT:
-            kept[_key(round_, f"leaves:{stamp}")] = dataclasses.replace(ranking, round=None)
-        cache.set_many(kept, seconds)
-        return ranking if with_leaves else dataclasses.replace(summary, round=round_)
-    return dataclasses.replace(ranking, round=round_)
+    if ranking is not None:
+        return dataclasses.replace(ranking, round=round_)
+    if with_leaves and _kept(round_, "summary") is not None:
+        # The snapshot keeps no per-criterion figures (a group above LEAVES_KEPT): computed for this
+        # caller alone, leaving the snapshot the ranking page shows as it is.
+        return compute(round_)
+    ranking = compute(round_)
+    stamp = uuid.uuid4().hex
+    # Stored without the round (a model instance, slow to unpickle): the caller's goes back in.
+    summary = dataclasses.replace(_summary(ranking), round=None, stamp=stamp)
+    kept = {_key(round_, "summary"): summary, _key(round_, "stamp"): stamp}
+    if len(ranking.units) * len(ranking.leaves) <= LEAVES_KEPT:
+        kept[_key(round_, "leaves")] = dataclasses.replace(ranking, round=None, stamp=stamp)
+    cache.set_many(kept, seconds)
+    return dataclasses.replace(ranking, stamp=stamp) if with_leaves else dataclasses.replace(summary, round=round_)
 
 
 def forget(round_: Round) -> None:
@@ -102,15 +107,15 @@ def shown(round_: Round, *, publication_number: int | None = None, with_leaves: 
 
 
 def workbook(ranking: Ranking) -> bytes:
-    """exports.workbook(ranking), kept as long as the provisional snapshot it was written from: the
+    """exports.workbook(ranking), kept as long as the shared snapshot it was written from: the
     ranking's most expensive request (the whole matrix of figures) is then written once per snapshot
     and language instead of once per download."""
-    if not ranking.provisional or ranking.computed_at is None or settings.RANKING_LIVE_SECONDS <= 0:
+    if not ranking.provisional or not ranking.stamp or settings.RANKING_LIVE_SECONDS <= 0:
         return exports.workbook(ranking)
-    key = _key(ranking.round, f"xlsx:{ranking.computed_at.timestamp()}:{get_language()}")
-    content = cache.get(key)
-    if content is None:
-        content = exports.workbook(ranking)
-        age = (timezone.now() - ranking.computed_at).total_seconds()
-        cache.set(key, content, max(1, int(settings.RANKING_LIVE_SECONDS - age) + 1))
+    key = _key(ranking.round, f"xlsx:{get_language()}")
+    kept = cache.get(key)
+    if kept is not None and kept[0] == ranking.stamp:
+        return kept[1]
+    content = exports.workbook(ranking)
+    cache.set(key, (ranking.stamp, content), settings.RANKING_LIVE_SECONDS)
     return content

@@ -77,7 +77,8 @@ class Ranking:
     tie_rule: str
     bands: str
     publication: Publication | None = None
-    computed_at: datetime | None = None  # when a provisional ranking was computed (live_ranking)
+    computed_at: datetime | None = None  # when a provisional ranking was computed
+    stamp: str = ""  # the shared snapshot it belongs to (live_ranking)
 
     @property
     def provisional(self) -> bool:

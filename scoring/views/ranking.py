@@ -227,8 +227,12 @@ def unit_result(request, pk: int, code: str):
     if not can_see_unit_detail(request.user, round_, unit):
         raise Http404  # another unit's detail does not exist for this user
     reader = sees_group_results(request.user, round_)
-    ranking = live_ranking.shown(round_)
+    # The group's readers see the snapshot the ranking page shows; a unit its own figures as they are.
+    ranking = live_ranking.shown(round_) if reader else rankings.current(round_)
     result = ranking.for_unit(unit.pk)
+    if result is None and ranking.stamp:  # a unit added to the round since the snapshot
+        ranking = rankings.current(round_)
+        result = ranking.for_unit(unit.pk)
     if result is None:
         raise Http404
     rows = []

@@ -3,6 +3,7 @@ a save shows in it once the snapshot is older than that, or at once when Home Af
 the page, the Excel and the PDF come from the same snapshot and say when it was computed; a
 published ranking never waits."""
 
+import dataclasses
 import io
 from decimal import Decimal
 
@@ -153,8 +154,52 @@ def test_a_snapshot_computed_by_another_app_server_replaces_this_ones_copy(round
     _score(round_so, "STP", "1.5")
     # Another server finds the snapshot gone and writes a new one to the shared cache.
     cache.delete(f"ranking-live:{round_so.pk}:stamp")
-    newer = ranking.compute(round_so)
-    cache.set_many(
-        {f"ranking-live:{round_so.pk}:stamp": "other", f"ranking-live:{round_so.pk}:leaves:other": newer}, 30
-    )
+    newer = dataclasses.replace(ranking.compute(round_so), round=None, stamp="other")
+    cache.set_many({f"ranking-live:{round_so.pk}:stamp": "other", f"ranking-live:{round_so.pk}:leaves": newer}, 30)
     assert live_ranking.live(round_so).for_unit(stp).self_total == Decimal("1.50")
+
+
+def test_a_group_too_large_to_keep_its_figures_leaves_the_pages_snapshot_alone(round_so, login, cast, monkeypatch):
+    monkeypatch.setattr(live_ranking, "LEAVES_KEPT", 0)  # as a group of 800 units × 120 criteria
+    client = login(cast["admin"])
+    _score(round_so, "STP", "1")
+    assert _stp_total(client, round_so) == "1,00"
+    _score(round_so, "STP", "1.5")
+    result = client.get(reverse("scoring:unit_result", args=[round_so.pk, "STP"])).content.decode()
+    assert "Tự chấm <strong>1,5</strong>" in result  # the per-criterion page computes its figures for itself
+    written = []
+    real = exports.workbook
+    monkeypatch.setattr(exports, "workbook", lambda r: written.append(r) or real(r))
+    for _ in range(2):
+        assert client.get(reverse("scoring:ranking_xlsx", args=[round_so.pk])).status_code == 200
+    assert len(written) == 2  # no snapshot behind it: not kept
+    assert _stp_total(client, round_so) == "1,00"  # the page's snapshot did not move
+
+
+def test_a_unit_added_since_the_snapshot_has_its_result_page(round_so, login, cast, groups):
+    from accounts.models import Unit
+    from scoring.services import round_add_units
+
+    client = login(cast["viewer"])
+    assert client.get(reverse("scoring:ranking", args=[round_so.pk])).status_code == 200
+    Unit.objects.create(code="SXD", name="Sở Xây dựng", group=groups["SO"])
+    round_add_units(round_=round_so)
+    assert client.get(reverse("scoring:unit_result", args=[round_so.pk, "SXD"])).status_code == 200
+
+
+@pytest.mark.parametrize(("who", "status"), [("staff_a", 403), ("staff_x", 404)])
+@pytest.mark.parametrize("name", ["scoring:ranking", "scoring:ranking_xlsx", "scoring:ranking_pdf"])
+def test_a_kept_snapshot_reaches_no_one_who_may_not_see_it(round_so, login, cast, who, status, name):
+    reader = login(cast["admin"])
+    for url in ("scoring:ranking", "scoring:ranking_xlsx"):
+        assert reader.get(reverse(url, args=[round_so.pk])).status_code == 200  # snapshot and workbook kept
+    assert login(cast[who]).get(reverse(name, args=[round_so.pk])).status_code == status
+
+
+def test_the_snapshot_needs_redis_by_default():
+    from tests.test_production import _settings_seen
+
+    code = "from django.conf import settings; print(settings.RANKING_LIVE_SECONDS)"
+    assert _settings_seen(code, REDIS_URL=None, RANKING_LIVE_SECONDS=None).strip() == "0"
+    assert _settings_seen(code, REDIS_URL="redis://127.0.0.1:6379/3", RANKING_LIVE_SECONDS=None).strip() == "30"
+    assert _settings_seen(code, REDIS_URL=None, RANKING_LIVE_SECONDS="15").strip() == "15"
