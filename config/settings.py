@@ -86,6 +86,9 @@ else:
     # loadtest/RESULTS.md). Checked before reuse, so a restarted database server is survived.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, checking a kept connection only after it sat idle (core/postgresql/base.py).
+        DATABASES["default"]["ENGINE"] = "core.postgresql"
     # Parameters bound by the server, and a query run five times on a connection kept prepared:
     # PostgreSQL then skips parsing and planning it (the load test: 8-9 % more requests a second).
     # A pooler in transaction mode cannot keep a session's prepared statements: set it to 0 there.
