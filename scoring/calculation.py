@@ -124,8 +124,10 @@ def stage_inputs(tree: engine.Tree, grouped: dict[str, LeafValues], stage: str) 
     return choose_inputs(tree, per_leaf, stage)
 
 
-def compute(tree: engine.Tree, grouped: dict[str, LeafValues], stage: str) -> engine.TreeResult:
-    return engine.compute_tree(tree, stage_inputs(tree, grouped, stage), include_survey=(stage != "self"))
+def compute(tree: engine.Tree, grouped: dict[str, LeafValues], stage: str, known: dict | None = None) -> engine.TreeResult:
+    """`known`: shared by one unit's stages (engine.compute_tree)."""
+    inputs = stage_inputs(tree, grouped, stage)
+    return engine.compute_tree(tree, inputs, include_survey=(stage != "self"), known=known)
 
 
 def load(assessment: Assessment) -> tuple[engine.Tree, dict[str, LeafValues]]:
@@ -154,7 +156,8 @@ def refresh_totals(
     "self" and "final" results go into `computed` when given (a save's answer shows them)."""
     if tree is None or grouped is None:
         tree, grouped = load(assessment)
-    own, final = compute(tree, grouped, "self"), compute(tree, grouped, "final")
+    known: dict = {}
+    own, final = compute(tree, grouped, "self", known), compute(tree, grouped, "final", known)
     if computed is not None:
         computed.update({"self": own, "final": final})
     fields = totals_fields(own, final)

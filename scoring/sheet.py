@@ -281,6 +281,7 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
                     inputs[stage][code] = leaf_input
     results: dict[str, engine.TreeResult] = {}
     computed: list[tuple[dict, bool, engine.TreeResult]] = []  # stages computed without an error
+    known: dict = {}  # each leaf's result per input, shared by the stages
     for stage, stage_inputs in inputs.items():
         include_survey = stage != "self"
         # Before the appraisal the later stages' inputs are the unit's own: computed once (a pure engine).
@@ -289,7 +290,7 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
             results[stage] = same
             continue
         errors: dict[str, engine.InputError] = {}
-        results[stage] = _stage_result(tree, stage_inputs, include_survey, errors)
+        results[stage] = _stage_result(tree, stage_inputs, include_survey, errors, known)
         if not errors:
             computed.append((stage_inputs, include_survey, results[stage]))
         if stage == typed_stage or (typed_stage is None and stage == "self"):
@@ -310,12 +311,14 @@ def build(assessment: Assessment, *, typed_stage: str | None = None, typed: dict
     return Sheet(assessment, tree, rows, results, files)
 
 
-def _stage_result(tree: engine.Tree, stage_inputs: dict, include_survey: bool, errors: dict) -> engine.TreeResult:
+def _stage_result(
+    tree: engine.Tree, stage_inputs: dict, include_survey: bool, errors: dict, known: dict | None = None
+) -> engine.TreeResult:
     """A stage's figures from its valid inputs; each invalid one goes into `errors` and counts as not
     entered. Stored values were checked when saved, so the tree is computed at once and the leaves are
     checked one by one only when that fails (checking first doubled the engine's work on each page)."""
     try:
-        result = engine.compute_tree(tree, stage_inputs, include_survey=include_survey)
+        result = engine.compute_tree(tree, stage_inputs, include_survey=include_survey, known=known)
     except engine.InputError:
         result = None
     # Inputs the computation did not read (survey leaves at the self stage, a parent's code) are still checked.
@@ -327,7 +330,7 @@ def _stage_result(tree: engine.Tree, stage_inputs: dict, include_survey: bool, e
             errors[code] = exc
     if result is None:
         valid = {code: leaf_input for code, leaf_input in stage_inputs.items() if code not in errors}
-        result = engine.compute_tree(tree, valid, include_survey=include_survey)
+        result = engine.compute_tree(tree, valid, include_survey=include_survey, known=known)
     return result
 
 

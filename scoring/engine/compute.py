@@ -270,11 +270,14 @@ def compute_tree(
     inputs: Mapping[str, LeafInput],
     *,
     include_survey: bool = True,
+    known: dict | None = None,
 ) -> TreeResult:
     """Points, maxima, total and index of one unit on one criteria tree.
 
     With include_survey=False (the self-scoring stage) survey leaves are left
-    out of both the points and the maximum.
+    out of both the points and the maximum. `known`: a dict shared by the computations of one
+    unit's stages, which mostly read the same inputs (before the appraisal all of them): each leaf's
+    result for an input is worked out once and looked up after.
     """
     tree = nodes if isinstance(nodes, Tree) else Tree(nodes)
     result = TreeResult()
@@ -291,11 +294,17 @@ def compute_tree(
         is_survey = node.method is Method.SURVEY
         if is_survey and not include_survey:
             continue
-        try:
-            leaf = leaf_points(node, inputs.get(code))
-        except InputError as exc:
-            exc.code = code
-            raise
+        inp = inputs.get(code)
+        key = (code, _input_key(inp)) if known is not None else None
+        leaf = known.get(key) if key is not None else None
+        if leaf is None:
+            try:
+                leaf = leaf_points(node, inp)
+            except InputError as exc:
+                exc.code = code
+                raise
+            if key is not None:
+                known[key] = leaf
         result.leaves[code] = leaf
         if leaf.applicable:
             points[code] = leaf.points if leaf.points is not None else ZERO
@@ -310,6 +319,13 @@ def compute_tree(
                 result.entered += 1
 
     return rollup_domains(tree, result)
+
+
+def _input_key(inp: LeafInput | None) -> tuple | None:
+    if inp is None:
+        return None
+    # Every field: the same figures with another exponent (1.5, 1.50) are the same input.
+    return (inp.not_applicable, inp.points, inp.option, inp.numerator, inp.denominator, inp.count, inp.rate)
 
 
 def rollup_domains(tree: Tree, result: TreeResult) -> TreeResult:

@@ -327,6 +327,21 @@ def test_tree_order_and_prebuilt_tree_do_not_matter():
     assert compute_tree(tree, full_inputs()) == expected  # reusable
 
 
+def test_stages_sharing_known_leaf_results_add_up_as_computed_alone():
+    """compute_tree(known=…): one unit's stages share each leaf's result for an input."""
+    tree = Tree(tree_nodes())
+    own = full_inputs()
+    final = {**own, "1.1.1": LeafInput(points=D("0.5")), "1.2.2": LeafInput(count=4), "3.1": LeafInput(points=D("1.50"))}
+    known: dict = {}
+    assert compute_tree(tree, own, include_survey=False, known=known) == compute_tree(tree, own, include_survey=False)
+    assert compute_tree(tree, final, known=known) == compute_tree(tree, final)
+    assert compute_tree(tree, own, known=known) == compute_tree(tree, own)
+    assert len(known) == 11  # 8 leaves of the self stage, the survey leaf, the two changed ones
+    with pytest.raises(InputError):  # a refused input is never remembered as a result
+        compute_tree(tree, {**own, "1.2.2": LeafInput(count=-1)}, known=known)
+    assert len(known) == 11
+
+
 def test_self_stage_leaves_survey_out():
     result = compute_tree(tree_nodes(), full_inputs(), include_survey=False)
     assert "2.2" not in result.leaves
