@@ -83,7 +83,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Each app process keeps its PostgreSQL connection (CONN_MAX_AGE seconds) instead of opening one
     # per request: starting a server backend costs more CPU than most pages' queries (load test,
-    # loadtest/RESULTS.md). Checked before reuse, so a restarted database server is survived.
+    # loadtest/RESULTS.md). Checked before reuse after a quiet spell (core/postgresql/base.py), so
+    # a database server restarted meanwhile is survived.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

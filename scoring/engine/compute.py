@@ -324,8 +324,12 @@ def compute_tree(
 def _input_key(inp: LeafInput | None) -> tuple | None:
     if inp is None:
         return None
-    # Every field: the same figures with another exponent (1.5, 1.50) are the same input.
-    return (inp.not_applicable, inp.points, inp.option, inp.numerator, inp.denominator, inp.count, inp.rate)
+    # Every field: the same figures with another exponent (1.5, 1.50) are the same input; the types
+    # of the two a caller could pass as a bool, which leaf_points refuses although True == 1.
+    return (
+        inp.not_applicable, inp.points, type(inp.points), inp.option, inp.numerator, inp.denominator,
+        inp.count, type(inp.count), inp.rate,
+    )  # fmt: skip
 
 
 def rollup_domains(tree: Tree, result: TreeResult) -> TreeResult:

@@ -339,6 +339,8 @@ def test_stages_sharing_known_leaf_results_add_up_as_computed_alone():
     assert len(known) == 11  # 8 leaves of the self stage, the survey leaf, the two changed ones
     with pytest.raises(InputError):  # a refused input is never remembered as a result
         compute_tree(tree, {**own, "1.2.2": LeafInput(count=-1)}, known=known)
+    with pytest.raises(InputError):  # nor taken for an accepted one that compares equal (True == 1)
+        compute_tree(tree, {**own, "3.2": LeafInput(count=True)}, known=known)
     assert len(known) == 11
 
 
