@@ -161,9 +161,10 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 # sessions live in the database (never in a server's memory or local files), uploads in Django
 # storage (MEDIA_ROOT on a shared folder, or S3-compatible storage through django-storages), and
 # the cache in Redis when REDIS_URL is set. Without Redis each process has a small local cache:
-# it only saves work (the shared ranking snapshot is off without Redis, see RANKING_LIVE_SECONDS). Sessions are not read through
-# Redis (cached_db) although it would save a query per request: Django's cached_db does not survive
-# a Redis outage (logins and every logged-in page would fail), while the database is needed anyway.
+# it only saves work (the shared ranking snapshot is off without Redis, see RANKING_LIVE_SECONDS).
+# Sessions are not read through Redis (cached_db) although it would save a query per request:
+# Django's cached_db does not survive a Redis outage (logins and every logged-in page would fail),
+# while the database is needed anyway.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:

@@ -21,7 +21,7 @@ from django.utils.translation import get_language
 
 from . import exports
 from .models import Round
-from .ranking import Ranking, compute, current, latest_publication, load
+from .ranking import Ranking, compute, current
 
 # A snapshot with every unit's per-criterion figures is kept only up to this many figures (a
 # group of 300 units × 150 criteria); larger groups' exports are background jobs (JOB_UNITS_THRESHOLD),
@@ -98,12 +98,7 @@ def forget(round_: Round) -> None:
 def shown(round_: Round, *, publication_number: int | None = None, with_leaves: bool = True) -> Ranking:
     """What the ranking pages and exports show: the publication asked for, else the latest one, else
     the provisional ranking from live()."""
-    if publication_number is not None:
-        return current(round_, publication_number=publication_number, with_leaves=with_leaves)
-    publication = latest_publication(round_)
-    if publication is not None:
-        return load(publication, with_leaves=with_leaves)
-    return live(round_, with_leaves=with_leaves)
+    return current(round_, publication_number=publication_number, with_leaves=with_leaves, provisional=live)
 
 
 def workbook(ranking: Ranking) -> bytes:

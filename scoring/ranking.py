@@ -8,6 +8,7 @@ and index the totals. Publishing stores the same figures, so a published ranking
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -367,10 +368,19 @@ def latest_publication(round_: Round) -> Publication | None:
     return round_.publications.order_by("-number").first()
 
 
-def current(round_: Round, *, publication_number: int | None = None, with_leaves: bool = True) -> Ranking:
-    """The published snapshot (the latest, or the one asked for), else the provisional ranking."""
+def current(
+    round_: Round,
+    *,
+    publication_number: int | None = None,
+    with_leaves: bool = True,
+    provisional: Callable[..., Ranking] | None = None,
+) -> Ranking:
+    """The published snapshot (the latest, or the one asked for), else the provisional ranking:
+    computed here, or by `provisional(round_, with_leaves=…)` (the pages' shared snapshot, live_ranking)."""
     if publication_number is not None:
         publication = round_.publications.filter(number=publication_number).first()
     else:
         publication = latest_publication(round_)
-    return load(publication, with_leaves=with_leaves) if publication is not None else compute(round_)
+    if publication is not None:
+        return load(publication, with_leaves=with_leaves)
+    return provisional(round_, with_leaves=with_leaves) if provisional is not None else compute(round_)

@@ -190,14 +190,20 @@ def ranking_xlsx(request, pk: int):
     return xlsx_response(live_ranking.workbook(ranking), _xlsx_name(round_, ranking))
 
 
+def _round_for_home_affairs(user, pk: int):
+    """The round, for what only Home Affairs does to its ranking: another group's unit gets 404, any
+    other reader 403."""
+    round_ = get_round_for_ranking(user, pk)
+    if not is_home_affairs(user):
+        raise PermissionDenied
+    return round_
+
+
 @require_POST
 @login_required
 def ranking_refresh(request, pk: int):
     """Home Affairs' “Tính lại ngay”: the provisional ranking computed afresh rather than on schedule."""
-    round_ = get_round_for_ranking(request.user, pk)
-    if not is_home_affairs(request.user):
-        raise PermissionDenied
-    live_ranking.forget(round_)
+    live_ranking.forget(_round_for_home_affairs(request.user, pk))
     messages.success(request, _("Đã tính lại kết quả tạm tính theo số liệu mới nhất."))
     return redirect("scoring:ranking", pk=pk)
 
@@ -205,9 +211,7 @@ def ranking_refresh(request, pk: int):
 @require_POST
 @login_required
 def round_publish_view(request, pk: int):
-    round_ = get_round_for_ranking(request.user, pk)
-    if not is_home_affairs(request.user):
-        raise PermissionDenied
+    round_ = _round_for_home_affairs(request.user, pk)
     publication = rankings.round_publish(
         round_=round_,
         user=request.user,
