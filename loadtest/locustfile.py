@@ -15,7 +15,9 @@ answered, so the server is saturated in both runs and the two throughputs compar
 
 Environment: LOADTEST_SECONDS (measured window, default 60), LOADTEST_ROUND (pk of the round whose
 ranking is read), LOADTEST_STAFF (number of lt.canboNN accounts, default 50), LOADTEST_SUMMARY (path of
-the JSON summary written on exit), LOADTEST_WAIT.
+the JSON summary written on exit), LOADTEST_WAIT, LOADTEST_SERVER_PID (gunicorn's master: the CPU
+time it and its workers use in the measured window is reported per request, a figure that varies less
+than throughput on a shared machine).
 """
 
 from __future__ import annotations
@@ -54,7 +56,27 @@ EVIDENCE_SLOT_RE = re.compile(r'data-evidence-forms="(\d+)"')
 
 _staff_numbers = itertools.count(1)
 _reader_numbers = itertools.count(0)
-_state = {"ready": 0, "measuring": False, "started": None, "stopped": None, "logins": []}
+SERVER_PID = os.environ.get("LOADTEST_SERVER_PID", "")
+_state = {"ready": 0, "measuring": False, "started": None, "stopped": None, "logins": [], "cpu": [None, None]}
+
+
+def _server_cpu() -> float | None:
+    """Seconds of CPU used so far by gunicorn's master and its workers (Linux /proc), None elsewhere."""
+    if not SERVER_PID:
+        return None
+    try:
+        pids = [SERVER_PID]
+        for task_dir in os.listdir(f"/proc/{SERVER_PID}/task"):
+            with open(f"/proc/{SERVER_PID}/task/{task_dir}/children") as handle:
+                pids += handle.read().split()
+        ticks = 0
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
 
 
 def _csrf(text: str) -> str:
@@ -280,9 +302,11 @@ def _start_measuring(environment) -> None:
     _state["measuring"] = True
     environment.runner.stats.reset_all()
     _state["started"] = time.time()
+    _state["cpu"][0] = _server_cpu()
 
     def stop() -> None:
         _state["stopped"] = time.time()
+        _state["cpu"][1] = _server_cpu()
         environment.runner.quit()
 
     gevent.spawn_later(SECONDS, stop)
@@ -310,10 +334,15 @@ def _summary(environment, **_kwargs) -> None:
             }
 
         logins = sorted(_state["logins"])
+        before, after = _state["cpu"]
+        cpu_ms = None
+        if before is not None and after is not None and total.num_requests:
+            cpu_ms = round((after - before) * 1000 / total.num_requests, 2)
         result = {
             "seconds": round(seconds, 1),
             "users": environment.parsed_options.num_users,
             **row(total),
+            "server_cpu_ms_per_request": cpu_ms,
             "by_name": {
                 name: row(entry) for (name, _method), entry in sorted(stats.entries.items()) if entry.num_requests
             },

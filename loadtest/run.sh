@@ -103,7 +103,7 @@ run_locust() {  # name, measured seconds, user classes...
   local name=$1 seconds=$2
   shift 2
   # Hard cap: the measured window plus two minutes for spawning and logging in.
-  LOADTEST_SECONDS=$seconds LOADTEST_ROUND=$ROUND LOADTEST_STAFF=$USERS LOADTEST_SUMMARY="$OUT/$name.json" \
+  LOADTEST_SECONDS=$seconds LOADTEST_ROUND=$ROUND LOADTEST_SERVER_PID=$GUNICORN LOADTEST_STAFF=$USERS LOADTEST_SUMMARY="$OUT/$name.json" \
     "$LT_VENV/bin/locust" -f loadtest/locustfile.py --headless --host "$HOST" \
     -u "$USERS" -r "$SPAWN_RATE" -t "$((seconds + 120))s" --stop-timeout 30 --only-summary \
     --csv "$OUT/$name" "$@" > "$OUT/$name.log" 2>&1 || true
@@ -142,6 +142,9 @@ for error in mix["errors"] + trivial["errors"]:
 
 ratio = mix["rps"] / trivial["rps"] if trivial["rps"] else 0.0
 print(f"throughput ratio (mix / login page): {mix['rps']:.1f} / {trivial['rps']:.1f} = {ratio:.1%}")
+cpu = [run.get("server_cpu_ms_per_request") for run in (trivial, mix)]
+if None not in cpu:
+    print(f"gunicorn CPU per request: login page {cpu[0]:.2f} ms, mix {cpu[1]:.2f} ms (ratio {cpu[0] / cpu[1]:.1%})")
 targets = [
     ("no failed requests", mix["failures"] == 0 and trivial["failures"] == 0, f"{mix['failures']} + {trivial['failures']}"),
     ("p95 of the mix < 500 ms", mix["p95_ms"] < 500, f"{mix['p95_ms']} ms"),

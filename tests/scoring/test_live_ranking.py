@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends import base as cache_base
 from django.core.cache.backends import locmem
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -47,9 +48,12 @@ def _stp_total(client, round_) -> str:
 
 
 def _later(monkeypatch, seconds: float) -> None:
-    """The cache's clock moved on: its entries expire as they would that much later."""
+    """The cache's clock moved on: its entries expire as they would that much later, and entries
+    written from now on expire counting from then."""
     now = locmem.time.time() + seconds
-    monkeypatch.setattr(locmem, "time", type("Clock", (), {"time": staticmethod(lambda: now)}))
+    clock = type("Clock", (), {"time": staticmethod(lambda: now)})
+    monkeypatch.setattr(locmem, "time", clock)
+    monkeypatch.setattr(cache_base, "time", clock)
 
 
 def test_a_save_shows_once_the_snapshot_is_older_than_the_setting(round_so, login, cast, monkeypatch):
@@ -146,7 +150,7 @@ def test_setting_zero_computes_every_view(round_so, login, cast, settings):
     assert _stp_total(client, round_so) == "1,50"
 
 
-def test_a_snapshot_computed_by_another_app_server_replaces_this_ones_copy(round_so):
+def test_a_snapshot_computed_by_another_app_server_replaces_this_ones_copy(round_so, monkeypatch):
     stp = round_so.assessments.get(unit__code="STP").unit_id
     _score(round_so, "STP", "1")
     live_ranking.live(round_so)
@@ -155,8 +159,62 @@ def test_a_snapshot_computed_by_another_app_server_replaces_this_ones_copy(round
     # Another server finds the snapshot gone and writes a new one to the shared cache.
     cache.delete(f"ranking-live:{round_so.pk}:stamp")
     newer = dataclasses.replace(ranking.compute(round_so), round=None, stamp="other")
-    cache.set_many({f"ranking-live:{round_so.pk}:stamp": "other", f"ranking-live:{round_so.pk}:leaves": newer}, 30)
+    cache.set_many({f"ranking-live:{round_so.pk}:stamp": "other", f"ranking-live:{round_so.pk}:leaves": newer}, 150)
+    cache.set(f"ranking-live:{round_so.pk}:fresh", "other", 30)
+    computed = _counting_computations(monkeypatch)
     assert live_ranking.live(round_so).for_unit(stp).self_total == Decimal("1.50")
+    assert computed == []  # read, not computed again
+
+
+def _counting_computations(monkeypatch) -> list:
+    computed = []
+    real = live_ranking.compute
+    monkeypatch.setattr(live_ranking, "compute", lambda r: computed.append(r) or real(r))
+    return computed
+
+
+def test_a_due_snapshot_is_shown_while_another_request_computes_the_next(round_so, login, cast, monkeypatch):
+    """Fifty readers arriving when the snapshot is due start one computation, not fifty: the others,
+    on any app server, are shown the previous snapshot until the next one is there."""
+    client = login(cast["viewer"])
+    _score(round_so, "STP", "1")
+    assert _stp_total(client, round_so) == "1,00"
+    _score(round_so, "STP", "1.5")
+    _later(monkeypatch, 31)
+    computed = _counting_computations(monkeypatch)
+    assert cache.add(f"ranking-live:{round_so.pk}:turn", 1, 120)  # another server is computing
+    assert _stp_total(client, round_so) == "1,00"
+    assert _stp_total(client, round_so) == "1,00"
+    assert computed == []
+    cache.delete(f"ranking-live:{round_so.pk}:turn")  # it failed or went away: the next view computes
+    assert _stp_total(client, round_so) == "1,50"
+    assert len(computed) == 1
+    assert _stp_total(client, round_so) == "1,50"
+    assert len(computed) == 1  # fresh again
+    assert cache.get(f"ranking-live:{round_so.pk}:turn") is None  # released
+
+
+def test_past_the_grace_period_a_request_computes_whatever_the_lock(round_so, login, cast, monkeypatch):
+    client = login(cast["viewer"])
+    _score(round_so, "STP", "1")
+    assert _stp_total(client, round_so) == "1,00"
+    _score(round_so, "STP", "1.5")
+    assert cache.add(f"ranking-live:{round_so.pk}:turn", 1, 3600)  # a computation that never ends
+    _later(monkeypatch, 30 + live_ranking.GRACE_SECONDS + 1)
+    assert _stp_total(client, round_so) == "1,50"
+
+
+def test_a_failed_computation_gives_the_turn_back(round_so, monkeypatch):
+    live_ranking.live(round_so)
+    _later(monkeypatch, 31)
+
+    def broken(_round):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(live_ranking, "compute", broken)
+    with pytest.raises(RuntimeError):
+        live_ranking.live(round_so)
+    assert cache.get(f"ranking-live:{round_so.pk}:turn") is None
 
 
 def test_a_group_too_large_to_keep_its_figures_leaves_the_pages_snapshot_alone(round_so, login, cast, monkeypatch):
