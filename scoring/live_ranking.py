@@ -1,5 +1,6 @@
 """The ranking the pages show: the published snapshot, else the provisional ranking as computed at
-most settings.RANKING_LIVE_SECONDS ago, shared by every app server through the cache.
+most settings.RANKING_LIVE_SECONDS ago (or, while the next is being computed, the one before),
+shared by every app server through the cache.
 
 Why a provisional ranking is not recomputed for every view: it sums every stored leaf of every unit
 of the group (800 units × 120 leaves on a province's largest group), and while a round is open the
@@ -10,13 +11,15 @@ all three come from the same computation, and Home Affairs can ask for it to be 
 once. A published ranking is frozen in the database and is always read from there.
 
 When the snapshot is due again, one request computes the next one while every other request, on
-every app server, goes on showing the previous snapshot (a lock in the cache): a national group's
-computation takes seconds, and fifty readers arriving together must not start fifty of them.
+every app server, goes on showing the previous snapshot (a turn taken in the cache); with no
+snapshot at all, they wait for the one being computed. A national group's computation takes
+seconds, and fifty readers arriving together must not start fifty of them.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 import uuid
 
 from django.conf import settings
@@ -35,6 +38,10 @@ LEAVES_KEPT = 45_000
 # held at most as long); past it, a request finding no snapshot computes one itself. Far longer than a
 # computation (a few seconds for a national group of 10,000 units).
 GRACE_SECONDS = 120
+# With no snapshot at all (the first view, or none for GRACE_SECONDS), the requests that arrive while
+# one computes it wait this long for it, looking every WAIT_STEP, before computing it themselves.
+WAIT_SECONDS = 10.0
+WAIT_STEP = 0.05
 
 
 def _key(round_: Round, part: str) -> str:
@@ -54,14 +61,14 @@ def _summary(ranking: Ranking) -> Ranking:
     return dataclasses.replace(ranking, units=units)
 
 
-def _kept(round_: Round, part: str) -> tuple[Ranking | None, bool]:
-    """The current shared snapshot's `part` ("summary" or "leaves") or None, and whether it is due
-    (older than RANKING_LIVE_SECONDS)."""
+def _kept(round_: Round, part: str) -> tuple[Ranking | None, str | None, bool]:
+    """The current shared snapshot's `part` ("summary" or "leaves") or None, its stamp (None: no
+    snapshot), and whether it is due (older than RANKING_LIVE_SECONDS)."""
     found = cache.get_many([_key(round_, "stamp"), _key(round_, "fresh")])
     stamp = found.get(_key(round_, "stamp"))
     if stamp is None:
-        return None, True
-    return _unpickled_part(round_, part, stamp), found.get(_key(round_, "fresh")) != stamp
+        return None, None, True
+    return _unpickled_part(round_, part, stamp), stamp, found.get(_key(round_, "fresh")) != stamp
 
 
 def _unpickled_part(round_: Round, part: str, stamp: str) -> Ranking | None:
@@ -78,48 +85,87 @@ def _unpickled_part(round_: Round, part: str, stamp: str) -> Ranking | None:
     return ranking
 
 
+def _keeps_leaves(ranking: Ranking) -> bool:
+    return len(ranking.units) * len(ranking.leaves) <= LEAVES_KEPT
+
+
 def live(round_: Round, *, with_leaves: bool = True) -> Ranking:
-    """The provisional ranking of `round_`, computed at most RANKING_LIVE_SECONDS ago (its
-    `computed_at` says when). With RANKING_LIVE_SECONDS = 0 it is computed for every call.
+    """The provisional ranking of `round_`: computed at most RANKING_LIVE_SECONDS ago, or, while one
+    request computes the next one, the previous snapshot (its `computed_at` says when). With
+    RANKING_LIVE_SECONDS = 0 it is computed for every call.
     The ranking returned may be shared with other requests of the process: read it, never change it."""
     seconds = settings.RANKING_LIVE_SECONDS
     if seconds <= 0:
         return compute(round_)
     part = "leaves" if with_leaves else "summary"
-    ranking, due = _kept(round_, part)
-    if ranking is not None and (not due or not _take_turn(round_)):
-        # Fresh, or due while another request computes the next one: this one, as it was computed.
+    ranking, stamp, due = _kept(round_, part)
+    if ranking is not None and not due:
         return dataclasses.replace(ranking, round=round_)
-    if ranking is None and with_leaves and _kept(round_, "summary")[0] is not None:
-        # The snapshot keeps no per-criterion figures (a group above LEAVES_KEPT): computed for this
-        # caller alone, leaving the snapshot the ranking page shows as it is.
-        return compute(round_)
-    took_turn = ranking is not None  # with no snapshot at all, every request computes one (none to show)
+    if ranking is None and with_leaves:
+        summary = _kept(round_, "summary")[0]
+        if summary is not None and not _keeps_leaves(summary):
+            # A group above LEAVES_KEPT: its snapshot has no per-criterion figures. Computed for this
+            # caller alone, leaving the snapshot the ranking page shows as it is.
+            return compute(round_)
+    turn = _take_turn(round_)
+    if turn is None:  # another request is computing the next snapshot
+        if ranking is None:  # nothing to show meanwhile: wait for it rather than compute it again
+            ranking = _wait_for(round_, part)
+        return dataclasses.replace(ranking, round=round_) if ranking is not None else compute(round_)
     try:
-        ranking = compute(round_)
-        stamp = uuid.uuid4().hex
-        # Stored without the round (a model instance, slow to unpickle): the caller's goes back in.
-        summary = dataclasses.replace(_summary(ranking), round=None, stamp=stamp)
+        return _store(round_, compute(round_), with_leaves=with_leaves, replacing=stamp)
+    finally:
+        _give_turn_back(round_, turn)
+
+
+def _store(round_: Round, ranking: Ranking, *, with_leaves: bool, replacing: str | None | bool = True) -> Ranking:
+    """Share `ranking` as the snapshot, unless the snapshot is no longer the one `replacing` (a stamp,
+    or None for none) names: Home Affairs' “Tính lại ngay” wrote a newer one while this was computed.
+    `replacing=True` writes in any case. Returns the ranking (its summary if not `with_leaves`)."""
+    seconds = settings.RANKING_LIVE_SECONDS
+    stamp = uuid.uuid4().hex
+    # Stored without the round (a model instance, slow to unpickle): the caller's goes back in.
+    summary = dataclasses.replace(_summary(ranking), round=None, stamp=stamp)
+    if replacing is True or cache.get(_key(round_, "stamp")) == replacing:
         kept = {_key(round_, "summary"): summary, _key(round_, "stamp"): stamp}
-        if len(ranking.units) * len(ranking.leaves) <= LEAVES_KEPT:
+        if _keeps_leaves(ranking):
             kept[_key(round_, "leaves")] = dataclasses.replace(ranking, round=None, stamp=stamp)
         cache.set_many(kept, seconds + GRACE_SECONDS)
         # Written last: until it is there, the new snapshot is not taken for a fresh one.
         cache.set(_key(round_, "fresh"), stamp, seconds)
-    finally:
-        if took_turn:
-            cache.delete(_key(round_, "turn"))
+    else:
+        stamp = ""  # this caller's own figures, not the shared snapshot
+        summary = dataclasses.replace(summary, stamp=stamp)
     return dataclasses.replace(ranking, stamp=stamp) if with_leaves else dataclasses.replace(summary, round=round_)
 
 
-def _take_turn(round_: Round) -> bool:
-    """True for the one request (of every app server) that computes the next snapshot."""
-    return cache.add(_key(round_, "turn"), 1, GRACE_SECONDS)
+def _take_turn(round_: Round) -> str | None:
+    """A token for the one request (of every app server) that computes the next snapshot, else None."""
+    token = uuid.uuid4().hex
+    return token if cache.add(_key(round_, "turn"), token, GRACE_SECONDS) else None
 
 
-def forget(round_: Round) -> None:
-    """Compute the provisional ranking afresh on its next view (Home Affairs' “Tính lại ngay”)."""
-    cache.delete_many([_key(round_, "stamp"), _key(round_, "fresh")])
+def _give_turn_back(round_: Round, token: str) -> None:
+    # Only this request's own turn: one that outlasted GRACE_SECONDS may have passed to another.
+    if cache.get(_key(round_, "turn")) == token:
+        cache.delete(_key(round_, "turn"))
+
+
+def _wait_for(round_: Round, part: str) -> Ranking | None:
+    """The snapshot another request is computing, once it is there (None after WAIT_SECONDS)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(WAIT_STEP)
+        ranking = _kept(round_, part)[0]
+        if ranking is not None:
+            return ranking
+    return None
+
+
+def refresh(round_: Round) -> Ranking:
+    """Home Affairs' “Tính lại ngay”: the provisional ranking computed now and shared at once, whatever
+    is being computed meanwhile (a computation that started earlier will not replace it)."""
+    return _store(round_, compute(round_), with_leaves=False)
 
 
 def shown(round_: Round, *, publication_number: int | None = None, with_leaves: bool = True) -> Ranking:
@@ -139,5 +185,5 @@ def workbook(ranking: Ranking) -> bytes:
     if kept is not None and kept[0] == ranking.stamp:
         return kept[1]
     content = exports.workbook(ranking)
-    cache.set(key, (ranking.stamp, content), settings.RANKING_LIVE_SECONDS)
+    cache.set(key, (ranking.stamp, content), settings.RANKING_LIVE_SECONDS + GRACE_SECONDS)
     return content

@@ -203,7 +203,7 @@ def _round_for_home_affairs(user, pk: int):
 @login_required
 def ranking_refresh(request, pk: int):
     """Home Affairs' “Tính lại ngay”: the provisional ranking computed afresh rather than on schedule."""
-    live_ranking.forget(_round_for_home_affairs(request.user, pk))
+    live_ranking.refresh(_round_for_home_affairs(request.user, pk))
     messages.success(request, _("Đã tính lại kết quả tạm tính theo số liệu mới nhất."))
     return redirect("scoring:ranking", pk=pk)
 

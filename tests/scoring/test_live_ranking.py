@@ -186,6 +186,7 @@ def test_a_due_snapshot_is_shown_while_another_request_computes_the_next(round_s
     assert _stp_total(client, round_so) == "1,00"
     assert _stp_total(client, round_so) == "1,00"
     assert computed == []
+    assert cache.get(f"ranking-live:{round_so.pk}:turn") == 1  # still the other server's
     cache.delete(f"ranking-live:{round_so.pk}:turn")  # it failed or went away: the next view computes
     assert _stp_total(client, round_so) == "1,50"
     assert len(computed) == 1
@@ -195,26 +196,92 @@ def test_a_due_snapshot_is_shown_while_another_request_computes_the_next(round_s
 
 
 def test_past_the_grace_period_a_request_computes_whatever_the_lock(round_so, login, cast, monkeypatch):
+    monkeypatch.setattr(live_ranking, "WAIT_SECONDS", 0.2)
     client = login(cast["viewer"])
     _score(round_so, "STP", "1")
     assert _stp_total(client, round_so) == "1,00"
     _score(round_so, "STP", "1.5")
     assert cache.add(f"ranking-live:{round_so.pk}:turn", 1, 3600)  # a computation that never ends
     _later(monkeypatch, 30 + live_ranking.GRACE_SECONDS + 1)
-    assert _stp_total(client, round_so) == "1,50"
+    assert _stp_total(client, round_so) == "1,50"  # waited for it, then computed its own
+    assert cache.get(f"ranking-live:{round_so.pk}:turn") == 1  # not this request's to give back
+
+
+def test_with_no_snapshot_yet_a_request_waits_for_the_one_being_computed(round_so, monkeypatch):
+    stp = round_so.assessments.get(unit__code="STP").unit_id
+    _score(round_so, "STP", "1")
+    assert cache.add(f"ranking-live:{round_so.pk}:turn", 1, 120)  # another server computes the first one
+    computed = _counting_computations(monkeypatch)
+    sleeps = []
+
+    def another_server_finishes(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 3:
+            live_ranking.refresh(round_so)
+
+    monkeypatch.setattr(live_ranking.time, "sleep", another_server_finishes)
+    assert live_ranking.live(round_so).for_unit(stp).self_total == Decimal("1")
+    assert len(computed) == 1 and len(sleeps) == 3  # the other server's computation only
+
+
+def test_the_excel_of_a_due_snapshot_is_served_while_another_request_computes(round_so, login, cast, monkeypatch):
+    client = login(cast["viewer"])
+    url = reverse("scoring:ranking_xlsx", args=[round_so.pk])
+    assert client.get(url).status_code == 200
+    _later(monkeypatch, 31)
+    computed = _counting_computations(monkeypatch)
+    assert cache.add(f"ranking-live:{round_so.pk}:turn", 1, 120)
+    assert client.get(url).status_code == 200
+    assert computed == []
+
+
+def test_a_computation_begun_before_home_affairs_recomputed_does_not_replace_its_result(round_so, monkeypatch):
+    stp = round_so.assessments.get(unit__code="STP").unit_id
+    _score(round_so, "STP", "1")
+    live_ranking.live(round_so)
+    _later(monkeypatch, 31)
+    real = live_ranking.compute
+    calls = []
+
+    def slow(round_):
+        calls.append(round_)
+        figures = real(round_)
+        if len(calls) == 1:  # while this request computes, a save and “Tính lại ngay”
+            _score(round_so, "STP", "1.5")
+            live_ranking.refresh(round_so)
+        return figures
+
+    monkeypatch.setattr(live_ranking, "compute", slow)
+    own = live_ranking.live(round_so)
+    assert own.for_unit(stp).self_total == Decimal("1") and own.stamp == ""  # its own, not shared
+    assert live_ranking.live(round_so).for_unit(stp).self_total == Decimal("1.50")
+    assert len(calls) == 2
 
 
 def test_a_failed_computation_gives_the_turn_back(round_so, monkeypatch):
     live_ranking.live(round_so)
     _later(monkeypatch, 31)
+    turns = []
 
     def broken(_round):
+        turns.append(cache.get(f"ranking-live:{round_so.pk}:turn"))
         raise RuntimeError("database went away")
 
     monkeypatch.setattr(live_ranking, "compute", broken)
     with pytest.raises(RuntimeError):
         live_ranking.live(round_so)
+    assert turns[0] is not None  # it was this request's turn
     assert cache.get(f"ranking-live:{round_so.pk}:turn") is None
+
+
+def test_a_small_groups_figures_evicted_from_the_cache_are_computed_and_shared_again(round_so, monkeypatch):
+    live_ranking.live(round_so)
+    cache.delete(f"ranking-live:{round_so.pk}:leaves")  # Redis evicted one key of the snapshot
+    live_ranking._unpickled.clear()
+    computed = _counting_computations(monkeypatch)
+    first = live_ranking.live(round_so)
+    assert len(computed) == 1 and first.stamp
+    assert live_ranking.live(round_so).stamp == first.stamp and len(computed) == 1
 
 
 def test_a_group_too_large_to_keep_its_figures_leaves_the_pages_snapshot_alone(round_so, login, cast, monkeypatch):
