@@ -61,22 +61,28 @@ _state = {"ready": 0, "measuring": False, "started": None, "stopped": None, "log
 
 
 def _server_cpu() -> float | None:
-    """Seconds of CPU used so far by gunicorn's master and its workers (Linux /proc), None elsewhere."""
+    """Seconds of CPU used so far by gunicorn's master and its workers (Linux /proc), None elsewhere.
+    A worker that exited (restarted by the master) is counted through the master's cutime/cstime."""
     if not SERVER_PID:
         return None
     try:
-        pids = [SERVER_PID]
+        pids = []
         for task_dir in os.listdir(f"/proc/{SERVER_PID}/task"):
             with open(f"/proc/{SERVER_PID}/task/{task_dir}/children") as handle:
                 pids += handle.read().split()
-        ticks = 0
-        for pid in pids:
-            with open(f"/proc/{pid}/stat") as handle:
-                fields = handle.read().rpartition(")")[2].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        return ticks / os.sysconf("SC_CLK_TCK")
+        with open(f"/proc/{SERVER_PID}/stat") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+        ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
     except OSError:
         return None
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rpartition(")")[2].split()
+        except OSError:  # exited since the listing: its time is in the master's cutime/cstime now
+            continue
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _csrf(text: str) -> str:

@@ -258,6 +258,21 @@ def test_a_computation_begun_before_home_affairs_recomputed_does_not_replace_its
     assert len(calls) == 2
 
 
+def test_a_computation_that_outlasted_its_turn_leaves_the_next_holders_turn_alone(round_so, monkeypatch):
+    live_ranking.live(round_so)
+    _later(monkeypatch, 31)
+    real = live_ranking.compute
+
+    def slow(round_):
+        # Longer than GRACE_SECONDS: the turn expired and another server took it.
+        cache.set(f"ranking-live:{round_so.pk}:turn", "other", 120)
+        return real(round_)
+
+    monkeypatch.setattr(live_ranking, "compute", slow)
+    live_ranking.live(round_so)
+    assert cache.get(f"ranking-live:{round_so.pk}:turn") == "other"
+
+
 def test_a_failed_computation_gives_the_turn_back(round_so, monkeypatch):
     live_ranking.live(round_so)
     _later(monkeypatch, 31)
