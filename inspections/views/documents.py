@@ -107,6 +107,15 @@ def _get_document(user, pk: int) -> InspectionDocument:
     )
 
 
+def _document_for_home_affairs(user, pk: int) -> InspectionDocument:
+    """A document for what only Home Affairs does to it (issue, replace): 404 for one the user may
+    not see, 403 for one they may see but not act on."""
+    document = _get_document(user, pk)
+    if not is_home_affairs(user):
+        raise PermissionDenied
+    return document
+
+
 def _visit_url(visit) -> str:
     try:
         return reverse("inspections:visit", args=[visit.pk])
@@ -241,9 +250,7 @@ def document_pdf(request, pk: int):
 @login_required
 @require_POST
 def document_issue_view(request, pk: int):
-    document = _get_document(request.user, pk)
-    if not is_home_affairs(request.user):
-        raise PermissionDenied
+    document = _document_for_home_affairs(request.user, pk)
     if document.is_issued:
         raise PermissionDenied(_("Văn bản đã ban hành."))
     try:
@@ -257,9 +264,7 @@ def document_issue_view(request, pk: int):
 @login_required
 @require_POST
 def document_replace_view(request, pk: int):
-    document = _get_document(request.user, pk)
-    if not is_home_affairs(request.user):
-        raise PermissionDenied
+    document = _document_for_home_affairs(request.user, pk)
     try:
         draft = document_replace(document=document, user=request.user)
     except DocumentError as exc:
