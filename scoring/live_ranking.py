@@ -111,7 +111,12 @@ def live(round_: Round, *, with_leaves: bool = True) -> Ranking:
     if turn is None:  # another request is computing the next snapshot
         if ranking is None:  # nothing to show meanwhile: wait for it rather than compute it again
             ranking = _wait_for(round_, part)
-        return dataclasses.replace(ranking, round=round_) if ranking is not None else compute(round_)
+        if ranking is not None:
+            return dataclasses.replace(ranking, round=round_)
+        # It did not come (the request computing it failed or died, its turn not yet expired), or
+        # it holds no per-criterion figures (a large group): computed here, and shared if there is
+        # still no snapshot at all.
+        return _store(round_, compute(round_), with_leaves=with_leaves, replacing=None)
     try:
         return _store(round_, compute(round_), with_leaves=with_leaves, replacing=stamp)
     finally:
@@ -119,14 +124,15 @@ def live(round_: Round, *, with_leaves: bool = True) -> Ranking:
 
 
 def _store(round_: Round, ranking: Ranking, *, with_leaves: bool, replacing: str | None | bool = True) -> Ranking:
-    """Share `ranking` as the snapshot, unless the snapshot is no longer the one `replacing` (a stamp,
-    or None for none) names: Home Affairs' “Tính lại ngay” wrote a newer one while this was computed.
-    `replacing=True` writes in any case. Returns the ranking (its summary if not `with_leaves`)."""
+    """Share `ranking` as the snapshot, unless another snapshot than the one `replacing` names (a
+    stamp, or None for none) is there now: Home Affairs' “Tính lại ngay” wrote a newer one while this
+    was computed. No snapshot at all (expired or evicted meanwhile) is replaced; `replacing=True`
+    writes in any case. Returns the ranking (its summary if not `with_leaves`)."""
     seconds = settings.RANKING_LIVE_SECONDS
     stamp = uuid.uuid4().hex
     # Stored without the round (a model instance, slow to unpickle): the caller's goes back in.
     summary = dataclasses.replace(_summary(ranking), round=None, stamp=stamp)
-    if replacing is True or cache.get(_key(round_, "stamp")) == replacing:
+    if replacing is True or cache.get(_key(round_, "stamp")) in (replacing, None):
         kept = {_key(round_, "summary"): summary, _key(round_, "stamp"): stamp}
         if _keeps_leaves(ranking):
             kept[_key(round_, "leaves")] = dataclasses.replace(ranking, round=None, stamp=stamp)
@@ -152,13 +158,18 @@ def _give_turn_back(round_: Round, token: str) -> None:
 
 
 def _wait_for(round_: Round, part: str) -> Ranking | None:
-    """The snapshot another request is computing, once it is there (None after WAIT_SECONDS)."""
+    """The snapshot another request is computing, once it is there; None after WAIT_SECONDS, or as
+    soon as a snapshot without per-criterion figures (a large group) shows they will not come."""
     deadline = time.monotonic() + WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(WAIT_STEP)
-        ranking = _kept(round_, part)[0]
+        ranking, stamp, _due = _kept(round_, part)
         if ranking is not None:
             return ranking
+        if stamp is not None and part == "leaves":
+            summary = _kept(round_, "summary")[0]
+            if summary is not None and not _keeps_leaves(summary):
+                return None
     return None
 
 

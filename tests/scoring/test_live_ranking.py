@@ -273,6 +273,48 @@ def test_a_computation_that_outlasted_its_turn_leaves_the_next_holders_turn_alon
     assert cache.get(f"ranking-live:{round_so.pk}:turn") == "other"
 
 
+def test_a_snapshot_that_expired_while_the_next_was_computed_is_replaced(round_so, monkeypatch):
+    live_ranking.live(round_so)
+    _later(monkeypatch, 31)
+    real = live_ranking.compute
+
+    def slow(round_):
+        cache.delete(f"ranking-live:{round_so.pk}:stamp")  # expired (or evicted) meanwhile
+        return real(round_)
+
+    monkeypatch.setattr(live_ranking, "compute", slow)
+    computed = live_ranking.live(round_so)
+    assert computed.stamp and cache.get(f"ranking-live:{round_so.pk}:stamp") == computed.stamp
+
+
+def test_a_wait_that_times_out_shares_what_it_computes(round_so, monkeypatch):
+    """The request computing the snapshot died with its turn held: the next one computes and shares
+    it, so the requests after it need not wait again."""
+    monkeypatch.setattr(live_ranking, "WAIT_SECONDS", 0.01)
+    assert cache.add(f"ranking-live:{round_so.pk}:turn", "dead", 120)
+    computed = _counting_computations(monkeypatch)
+    first = live_ranking.live(round_so)
+    assert first.stamp and cache.get(f"ranking-live:{round_so.pk}:stamp") == first.stamp
+    assert live_ranking.live(round_so).stamp == first.stamp and len(computed) == 1
+
+
+def test_a_large_groups_figures_are_not_waited_for(round_so, monkeypatch):
+    """With no snapshot yet and its computation under way elsewhere, a caller that needs per-criterion
+    figures stops waiting once the snapshot shows it keeps none, and computes its own."""
+    monkeypatch.setattr(live_ranking, "LEAVES_KEPT", 0)
+    assert cache.add(f"ranking-live:{round_so.pk}:turn", 1, 120)
+    sleeps = []
+
+    def another_server_finishes(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 1:
+            live_ranking.refresh(round_so)
+
+    monkeypatch.setattr(live_ranking.time, "sleep", another_server_finishes)
+    assert any(unit.leaves for unit in live_ranking.live(round_so).units)  # computed for this caller
+    assert len(sleeps) == 1
+
+
 def test_a_failed_computation_gives_the_turn_back(round_so, monkeypatch):
     live_ranking.live(round_so)
     _later(monkeypatch, 31)
