@@ -207,19 +207,26 @@ def test_past_the_grace_period_a_request_computes_whatever_the_lock(round_so, lo
     assert cache.get(f"ranking-live:{round_so.pk}:turn") == 1  # not this request's to give back
 
 
+def _another_server_finishes_after(monkeypatch, round_, *, polls: int) -> list:
+    """The waiting request's sleeps (recorded, not slept); the snapshot another server was computing
+    is written during the `polls`-th."""
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == polls:
+            live_ranking.refresh(round_)
+
+    monkeypatch.setattr(live_ranking.time, "sleep", sleep)
+    return sleeps
+
+
 def test_with_no_snapshot_yet_a_request_waits_for_the_one_being_computed(round_so, monkeypatch):
     stp = round_so.assessments.get(unit__code="STP").unit_id
     _score(round_so, "STP", "1")
     assert cache.add(f"ranking-live:{round_so.pk}:turn", 1, 120)  # another server computes the first one
     computed = _counting_computations(monkeypatch)
-    sleeps = []
-
-    def another_server_finishes(seconds):
-        sleeps.append(seconds)
-        if len(sleeps) == 3:
-            live_ranking.refresh(round_so)
-
-    monkeypatch.setattr(live_ranking.time, "sleep", another_server_finishes)
+    sleeps = _another_server_finishes_after(monkeypatch, round_so, polls=3)
     assert live_ranking.live(round_so).for_unit(stp).self_total == Decimal("1")
     assert len(computed) == 1 and len(sleeps) == 3  # the other server's computation only
 
@@ -303,14 +310,7 @@ def test_a_large_groups_figures_are_not_waited_for(round_so, monkeypatch):
     figures stops waiting once the snapshot shows it keeps none, and computes its own."""
     monkeypatch.setattr(live_ranking, "LEAVES_KEPT", 0)
     assert cache.add(f"ranking-live:{round_so.pk}:turn", 1, 120)
-    sleeps = []
-
-    def another_server_finishes(seconds):
-        sleeps.append(seconds)
-        if len(sleeps) == 1:
-            live_ranking.refresh(round_so)
-
-    monkeypatch.setattr(live_ranking.time, "sleep", another_server_finishes)
+    sleeps = _another_server_finishes_after(monkeypatch, round_so, polls=1)
     assert any(unit.leaves for unit in live_ranking.live(round_so).units)  # computed for this caller
     assert len(sleeps) == 1
 
