@@ -322,9 +322,35 @@ def _dec(value) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+# The frozen rows of the publications this process has read, without per-criterion figures, by
+# (id, time of publication). On the day results are out the ranking page is every reader's page, and
+# each view re-read and re-built a national group's 8,000 rows (0.8–1.1 s, `bench/` L); a publication's
+# results are written once and never change. Its editable fields (decision number, note) are read
+# afresh with the publication itself. Keyed with the time too: a restored or test database may give
+# a new publication an old one's id. Bounded: a few rounds are read at a time.
+_PUBLISHED_UNITS: dict[tuple, list[RankedUnit]] = {}
+
+
 def load(publication: Publication, *, with_leaves: bool = True) -> Ranking:
-    """A published ranking exactly as it was frozen."""
-    units = [
+    """A published ranking exactly as it was frozen. Its units may be shared with other requests of
+    the process: read them, never change them."""
+    key = (publication.pk, publication.published_at)
+    units = None if with_leaves else _PUBLISHED_UNITS.get(key)
+    if units is None:
+        units = _published_units(publication, with_leaves=with_leaves)
+        if not with_leaves:
+            if len(_PUBLISHED_UNITS) >= 16:
+                _PUBLISHED_UNITS.clear()
+            _PUBLISHED_UNITS[key] = units
+    domains = [(code, title, Decimal(maximum)) for code, title, maximum in publication.domains]
+    leaves = [
+        (code, title, Decimal(maximum), kind, method) for code, title, maximum, kind, method in publication.leaves
+    ]
+    return Ranking(publication.round, units, domains, leaves, publication.tie_rule, publication.bands, publication)
+
+
+def _published_units(publication: Publication, *, with_leaves: bool) -> list[RankedUnit]:
+    return [
         RankedUnit(
             unit_id=r.unit_id,
             unit_code=r.unit_code,
@@ -357,11 +383,6 @@ def load(publication: Publication, *, with_leaves: bool = True) -> Ranking:
         # Pages that show no per-criterion figure skip the largest column (units × leaves of JSON).
         for r in (publication.results.all() if with_leaves else publication.results.defer("leaves"))
     ]
-    domains = [(code, title, Decimal(maximum)) for code, title, maximum in publication.domains]
-    leaves = [
-        (code, title, Decimal(maximum), kind, method) for code, title, maximum, kind, method in publication.leaves
-    ]
-    return Ranking(publication.round, units, domains, leaves, publication.tie_rule, publication.bands, publication)
 
 
 def latest_publication(round_: Round) -> Publication | None:

@@ -25,8 +25,12 @@ def fast_passwords(settings):
 @pytest.fixture(autouse=True)
 def exact_rankings(settings):
     # Tests change figures and read the ranking back at once: no provisional snapshot in between
-    # (tests/scoring/test_live_ranking.py turns it on).
+    # (tests/scoring/test_live_ranking.py turns it on). Nor a published ranking's rows remembered
+    # from another test's database.
     settings.RANKING_LIVE_SECONDS = 0
+    from scoring import ranking
+
+    ranking._PUBLISHED_UNITS.clear()
 
 
 @pytest.fixture(autouse=True)

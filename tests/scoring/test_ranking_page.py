@@ -99,3 +99,36 @@ def test_the_chart_is_named_in_the_page_language(published, login, cast):
     assert 'role="img" aria-label="Chỉ số (%)"' in _get(client, published)
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert 'role="img" aria-label="Index (%)"' in _get(client, published)
+
+
+def test_a_published_rankings_rows_are_read_once_per_process(published, login, cast):
+    """On the day results are out every reader opens the page: the frozen rows are read from the
+    database for the first view only; a second publication is read afresh."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(cast["viewer"])
+
+    def results_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            _get(client, published)
+        return sum('"scoring_publishedresult"' in q["sql"] for q in ctx.captured_queries)
+
+    assert results_queries() == 1
+    assert results_queries() == 0
+    stp = published.assessments.get(unit__code="STP")
+    leaf = published.criteria_set.criteria.get(code="1.2.2")
+    values_save(assessment=stp, stage=Stage.SELF, entries=[LeafEntry(leaf, engine.LeafInput(points=Decimal("0.5")))])
+    ranking.round_publish(round_=published)
+    assert results_queries() == 1  # the new publication's rows
+    row = _tbody(_get(client, published), "ranking-table").split('id="u-STP"')[1].split("</tr>")[0]
+    # STP's points in the second publication (1 + 0,5), not the first's (1 + 1,25)
+    assert '<td class="num">1,50</td>' in row and "2,25" not in row
+
+
+def test_a_publications_editable_fields_are_read_with_it(published):
+    publication = ranking.latest_publication(published)
+    ranking.current(published, with_leaves=False)
+    publication.decision_number = "45/QĐ-UBND"
+    publication.save(update_fields=["decision_number"])
+    assert ranking.current(published, with_leaves=False).publication.decision_number == "45/QĐ-UBND"
