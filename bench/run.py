@@ -235,7 +235,8 @@ def measure_publish_all(b: Bench) -> None:
            maxrss_growth_mib=round((rss_after - rss_before) / 1024, 1))
 
 
-def _page(b: Bench, client, url: str) -> tuple[float, int, int]:
+def _page(b: Bench, client, url: str, before=lambda: None) -> tuple[float, int, int]:
+    """`before` runs ahead of each view (and is timed with it): e.g. forgetting what the process keeps."""
     from django.db import connection
 
     response = client.get(url)  # warm-up (templates, translations)
@@ -247,9 +248,13 @@ def _page(b: Bench, client, url: str) -> tuple[float, int, int]:
         queries.append(sql)
         return execute(sql, params, many, context)
 
+    def view():
+        before()
+        return client.get(url)
+
     with connection.execute_wrapper(count):
-        client.get(url)
-    figure, runs = b.median(lambda: client.get(url))
+        view()
+    figure, runs = b.median(view)
     return figure, len(queries), runs
 
 
@@ -262,6 +267,7 @@ def measure_pages(b: Bench) -> None:
     from accounts.models import User
     from inspections.models import RemedialAction
     from scoring.models import Assessment
+    from scoring.ranking import _PUBLISHED_UNITS as published_units
     from scoring.ranking import round_publish
 
     settings.DEBUG = False
@@ -285,11 +291,15 @@ def measure_pages(b: Bench) -> None:
         _unpublish(round_)
         round_publish(round_=round_)
         try:
-            figure, queries, runs = _page(b, client, url)
+            # The first view in a process (its frozen rows read), then any later one (kept by the process).
+            figure, queries, runs = _page(b, client, url, before=published_units.clear)
             sized = code == "THPT" and units <= 1000  # the target's group is 800 units; L's has 8,000
             b.emit(f"ranking page (published), {code} {units} units", figure,
                    target="≤ 0.300 s; queries not growing with units" if sized else "(information; queries as for 800 units)",
                    ok=figure <= 0.300 if sized else None, runs=runs, queries=queries)
+            figure, queries, runs = _page(b, client, url)
+            b.emit(f"ranking page (published, viewed again), {code} {units} units", figure, target="(information)",
+                   ok=None, runs=runs, queries=queries)
         finally:
             _unpublish(round_)
         # The provisional ranking computed for every view, then read from its shared snapshot
