@@ -28,7 +28,7 @@ from django.utils.translation import get_language
 
 from . import exports
 from .models import Round
-from .ranking import Ranking, compute, current
+from .ranking import KEPT_UNITS, Kept, Ranking, compute, current
 
 # A snapshot with every unit's per-criterion figures is kept only up to this many figures (a
 # group of 300 units × 150 criteria); larger groups' exports are background jobs (JOB_UNITS_THRESHOLD),
@@ -52,7 +52,7 @@ def _key(round_: Round, part: str) -> str:
 # summary (thousands of Decimals) took longer than the rest of the ranking page; the stamp in the
 # shared cache says whether this copy is still the current snapshot, so every app server still
 # shows the same one.
-_unpickled: dict[tuple[int, str], Ranking] = {}
+_unpickled = Kept(KEPT_UNITS)
 
 
 def _summary(ranking: Ranking) -> Ranking:
@@ -79,9 +79,7 @@ def _unpickled_part(round_: Round, part: str, stamp: str) -> Ranking | None:
     ranking = cache.get(_key(round_, part))
     if ranking is None or ranking.stamp != stamp:
         return None
-    if len(_unpickled) >= 32:  # a few rounds are read at a time; never an unbounded dict
-        _unpickled.clear()
-    _unpickled[(round_.pk, part)] = ranking
+    _unpickled.put((round_.pk, part), ranking, len(ranking.units))
     return ranking
 
 

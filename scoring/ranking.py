@@ -322,13 +322,43 @@ def _dec(value) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
+class Kept:
+    """What a process keeps of the rankings it has read, by key; the oldest entries are dropped once
+    all of them hold more than `units` units (a summary of 8,000 units is ~50 MiB in memory). A
+    single entry larger than that is still kept, alone."""
+
+    def __init__(self, units: int):
+        self.units = units
+        self._entries: dict = {}
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        return entry[0] if entry is not None else None
+
+    def put(self, key, value, units: int) -> None:
+        self._entries.pop(key, None)
+        self._entries[key] = (value, units)
+        total = sum(size for _value, size in self._entries.values())
+        while total > self.units and len(self._entries) > 1:
+            total -= self._entries.pop(next(iter(self._entries)))[1]
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# Enough for a national year (10,000 units in all its groups) in each process.
+KEPT_UNITS = 12_000
+
 # The frozen rows of the publications this process has read, without per-criterion figures, by
 # (id, time of publication). On the day results are out the ranking page is every reader's page, and
 # each view re-read and re-built a national group's 8,000 rows (0.8–1.1 s, `bench/` L); a publication's
 # results are written once and never change. Its editable fields (decision number, note) are read
 # afresh with the publication itself. Keyed with the time too: a restored or test database may give
-# a new publication an old one's id. Bounded: a few rounds are read at a time.
-_PUBLISHED_UNITS: dict[tuple, list[RankedUnit]] = {}
+# a new publication an old one's id.
+_PUBLISHED_UNITS = Kept(KEPT_UNITS)
 
 
 def load(publication: Publication, *, with_leaves: bool = True) -> Ranking:
@@ -339,9 +369,7 @@ def load(publication: Publication, *, with_leaves: bool = True) -> Ranking:
     if units is None:
         units = _published_units(publication, with_leaves=with_leaves)
         if not with_leaves:
-            if len(_PUBLISHED_UNITS) >= 16:
-                _PUBLISHED_UNITS.clear()
-            _PUBLISHED_UNITS[key] = units
+            _PUBLISHED_UNITS.put(key, units, len(units))
     domains = [(code, title, Decimal(maximum)) for code, title, maximum in publication.domains]
     leaves = [
         (code, title, Decimal(maximum), kind, method) for code, title, maximum, kind, method in publication.leaves

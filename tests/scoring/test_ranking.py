@@ -292,3 +292,22 @@ def test_ranking_from_stored_points_equals_the_engine_on_a_generated_province():
 
     call_command("generate_dataset", "--units", "16", "--leaves", "30", "--years", "1", "--seed", "3", stdout=io.StringIO())
     assert sum(_agrees_with_the_engine(round_) for round_ in Round.objects.all()) == 16
+
+
+@pytest.mark.parametrize(
+    ("puts", "kept"),
+    [
+        ([("a", 4), ("b", 4)], ["a", "b"]),  # 8 units of 10: both kept
+        ([("a", 4), ("b", 4), ("c", 4)], ["b", "c"]),  # 12 > 10: the oldest goes
+        ([("a", 4), ("b", 4), ("a", 4), ("c", 4)], ["a", "c"]),  # put again: the newest, so b goes
+        ([("a", 3), ("big", 25)], ["big"]),  # larger than the bound: kept, alone
+        ([("big", 25), ("a", 3)], ["a"]),
+    ],
+)
+def test_what_a_process_keeps_of_rankings_is_bounded_by_units(puts, kept):
+    """A summary of 8,000 units is ~50 MiB in memory: a process keeps at most KEPT_UNITS units' worth."""
+    memo = ranking.Kept(10)
+    for key, units in puts:
+        memo.put(key, f"value {key}", units)
+    assert [key for key in ("a", "b", "c", "big") if memo.get(key) is not None] == kept
+    assert all(memo.get(key) == f"value {key}" for key in kept) and len(memo) == len(kept)
