@@ -114,23 +114,25 @@ def live(round_: Round, *, with_leaves: bool = True) -> Ranking:
         # It did not come (the request computing it failed or died, its turn not yet expired), or
         # it holds no per-criterion figures (a large group): computed here, and shared if there is
         # still no snapshot at all.
-        return _store(round_, compute(round_), with_leaves=with_leaves, replacing=None)
+        return _store(round_, compute(round_), with_leaves=with_leaves)
     try:
         return _store(round_, compute(round_), with_leaves=with_leaves, replacing=stamp)
     finally:
         _give_turn_back(round_, turn)
 
 
-def _store(round_: Round, ranking: Ranking, *, with_leaves: bool, replacing: str | None | bool = True) -> Ranking:
-    """Share `ranking` as the snapshot, unless another snapshot than the one `replacing` names (a
-    stamp, or None for none) is there now: Home Affairs' “Tính lại ngay” wrote a newer one while this
-    was computed. No snapshot at all (expired or evicted meanwhile) is replaced; `replacing=True`
-    writes in any case. Returns the ranking (its summary if not `with_leaves`)."""
+def _store(
+    round_: Round, ranking: Ranking, *, with_leaves: bool, replacing: str | None = None, force: bool = False
+) -> Ranking:
+    """Share `ranking` as the snapshot, unless another snapshot than the one `replacing` names (its
+    stamp; None: none) is there now: Home Affairs' “Tính lại ngay” wrote a newer one while this was
+    computed. No snapshot at all (expired or evicted meanwhile) is replaced; `force` writes in any
+    case. Returns the ranking (its summary if not `with_leaves`)."""
     seconds = settings.RANKING_LIVE_SECONDS
     stamp = uuid.uuid4().hex
     # Stored without the round (a model instance, slow to unpickle): the caller's goes back in.
     summary = dataclasses.replace(_summary(ranking), round=None, stamp=stamp)
-    if replacing is True or cache.get(_key(round_, "stamp")) in (replacing, None):
+    if force or cache.get(_key(round_, "stamp")) in (replacing, None):
         kept = {_key(round_, "summary"): summary, _key(round_, "stamp"): stamp}
         if _keeps_leaves(ranking):
             kept[_key(round_, "leaves")] = dataclasses.replace(ranking, round=None, stamp=stamp)
@@ -174,7 +176,7 @@ def _wait_for(round_: Round, part: str) -> Ranking | None:
 def refresh(round_: Round) -> Ranking:
     """Home Affairs' “Tính lại ngay”: the provisional ranking computed now and shared at once, whatever
     is being computed meanwhile (a computation that started earlier will not replace it)."""
-    return _store(round_, compute(round_), with_leaves=False)
+    return _store(round_, compute(round_), with_leaves=False, force=True)
 
 
 def shown(round_: Round, *, publication_number: int | None = None, with_leaves: bool = True) -> Ranking:

@@ -155,3 +155,18 @@ def visit_a(plan, units):
 @pytest.fixture
 def visit_b(plan, units):
     return plan.visits.get(unit=units["b"])
+
+
+@pytest.fixture
+def page_queries():
+    """The SQL a page runs: `page_queries(client, url)` gets it (which must answer 200) and returns
+    the statements, for tests that pin a page's query count or what it reads."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def get(client, url: str) -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return [query["sql"] for query in ctx.captured_queries]
+
+    return get

@@ -11,8 +11,6 @@ import pytest
 from django.core.cache import cache
 from django.core.cache.backends import base as cache_base
 from django.core.cache.backends import locmem
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -129,16 +127,11 @@ def test_a_published_ranking_is_shown_at_once(round_so, login, cast):
     assert "Tính lại ngay" not in html and "giây một lần" not in html
 
 
-def test_a_snapshot_saves_the_computation_on_every_later_view(round_so, login, cast):
+def test_a_snapshot_saves_the_computation_on_every_later_view(round_so, login, cast, page_queries):
     client = login(cast["viewer"])
-
-    def count():
-        with CaptureQueriesContext(connection) as ctx:
-            assert client.get(reverse("scoring:ranking", args=[round_so.pk])).status_code == 200
-        return len(ctx.captured_queries)
-
-    computed = count()
-    assert count() == computed - 3  # the criteria set, the leaf figures and the units are not read again
+    url = reverse("scoring:ranking", args=[round_so.pk])
+    computed = len(page_queries(client, url))
+    assert len(page_queries(client, url)) == computed - 3  # the criteria set, the leaf figures and the units are not read again
 
 
 def test_setting_zero_computes_every_view(round_so, login, cast, settings):
